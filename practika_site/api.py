@@ -1,0 +1,38 @@
+"""``/api/v1/``: the core routes plus whatever each installed plugin registers."""
+
+from django.urls import URLPattern, URLResolver, path, re_path
+from rest_framework.routers import DefaultRouter
+
+from practika_site.core.errors import api_not_found
+from practika_site.core.health import LivenessView, ReadinessView
+from practika_site.core.plugins import register_plugin_apis
+from practika_site.courses import api as courses_api
+from practika_site.users.api import MeView, TokenView
+
+
+class PractikaRouter(DefaultRouter):
+    """No trailing-slash surprises; ids are UUIDs, anything else is an unknown URL (404)."""
+
+    include_format_suffixes = False
+
+
+UUID_PATTERN = "[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
+
+
+def build_router() -> DefaultRouter:
+    router = PractikaRouter()
+    courses_api.register_api(router)
+    register_plugin_apis(router)
+    return router
+
+
+def build_urlpatterns() -> list[URLPattern | URLResolver]:
+    router = build_router()
+    return [
+        path("auth/token/", TokenView.as_view(), name="api-token"),
+        path("me/", MeView.as_view(), name="api-me"),
+        path("health/", LivenessView.as_view(), name="api-health"),
+        path("health/ready/", ReadinessView.as_view(), name="api-health-ready"),
+        *router.urls,
+        re_path(r"^.*$", api_not_found),
+    ]

@@ -1,0 +1,17 @@
+"""ASGI entry point: HTTP (Django/Wagtail/DRF) and websockets (Channels) on one port."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "practika_site.settings.base")
+
+django_asgi_app = get_asgi_application()
+
+from channels.routing import ProtocolTypeRouter  # noqa: E402  (needs Django set up first)
+
+from practika_site.routing import build_websocket_application  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {"http": django_asgi_app, "websocket": build_websocket_application()}
+)

@@ -1,0 +1,17 @@
+from typing import Any
+
+from channels.auth import AuthMiddlewareStack
+from channels.routing import URLRouter
+from django.urls import URLPattern, URLResolver, path
+
+from practika_site.core.consumers import RealtimeConsumer
+from practika_site.core.plugins import plugin_websocket_urlpatterns
+from practika_site.users.ws_auth import TokenAuthMiddleware
+
+
+def build_websocket_urlpatterns() -> list[URLPattern | URLResolver]:
+    return [path("ws/", RealtimeConsumer.as_asgi()), *plugin_websocket_urlpatterns()]
+
+
+def build_websocket_application() -> Any:
+    return AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(build_websocket_urlpatterns())))

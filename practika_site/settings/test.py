@@ -1,0 +1,29 @@
+"""Test settings: the embedded defaults, fast hashing, Huey in immediate mode.
+
+``make services-test`` runs the same suite with DATABASE_URL and REDIS_URL set; this module
+keeps those values, so the same tests run against PostgreSQL and Redis for real.
+"""
+
+import os
+
+os.environ.setdefault("DEBUG", "1")
+os.environ.setdefault("PRACTIKA_VAR_DIR", "/tmp/practika-test-var")  # noqa: S108
+
+from .base import *  # noqa: E402,F403
+from .base import HUEY, INSTALLED_APPS, REST_FRAMEWORK  # noqa: E402
+
+# The example plugin proves the plugin contract; only tests install it.
+INSTALLED_APPS = ["tests.plugin_example", *INSTALLED_APPS]
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+HUEY = {**HUEY, "immediate": True}
+STORAGES = {  # noqa: F405
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,
+    "DEFAULT_THROTTLE_RATES": {"anon": "1000/min", "user": "10000/min", "login": "1000/min"},
+}
+WAGTAILADMIN_BASE_URL = "http://testserver"
