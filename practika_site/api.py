@@ -1,5 +1,8 @@
 """``/api/v1/``: the core routes plus whatever each installed plugin registers."""
 
+from collections.abc import Callable
+from typing import Any
+
 from django.urls import URLPattern, URLResolver, path, re_path
 from rest_framework.routers import DefaultRouter
 
@@ -17,6 +20,17 @@ class PractikaRouter(DefaultRouter):
 
 
 UUID_PATTERN = "[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
+
+
+def schema_endpoints(
+    endpoints: list[tuple[str, str, str, Callable[..., Any]]],
+) -> list[tuple[str, str, str, Callable[..., Any]]]:
+    """drf-spectacular preprocessing hook: the schema documents ``/api/v1/`` only.
+
+    Wagtail mounts its own DRF admin API under ``/cms/api/``; it is not Practika's contract
+    and, generated without a request, it only yields warnings.
+    """
+    return [endpoint for endpoint in endpoints if endpoint[0].startswith("/api/v1/")]
 
 
 def build_router() -> DefaultRouter:

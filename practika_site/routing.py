@@ -10,8 +10,11 @@ from practika_site.users.ws_auth import TokenAuthMiddleware
 
 
 def build_websocket_urlpatterns() -> list[URLPattern | URLResolver]:
-    return [path("ws/", RealtimeConsumer.as_asgi()), *plugin_websocket_urlpatterns()]
+    # Channels routes ASGI apps with Django's path(); django-stubs expects a view there.
+    realtime = path("ws/", RealtimeConsumer.as_asgi())  # type: ignore[arg-type]  # ASGI app
+    return [realtime, *plugin_websocket_urlpatterns()]
 
 
 def build_websocket_application() -> Any:
-    return AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(build_websocket_urlpatterns())))
+    router = URLRouter(build_websocket_urlpatterns())  # type: ignore[arg-type]  # see above
+    return AuthMiddlewareStack(TokenAuthMiddleware(router))

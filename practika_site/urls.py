@@ -8,6 +8,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from practika_site.api import build_urlpatterns
+from practika_site.core.plugins import plugin_urlpatterns
 
 handler404 = "practika_site.core.errors.handler404"
 handler500 = "practika_site.core.errors.handler500"
@@ -20,6 +21,7 @@ urlpatterns = [
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("docs/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    *plugin_urlpatterns(),
     path("api/v1/", include(build_urlpatterns())),
 ]
 

@@ -4,15 +4,27 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 
 from .errors import PractikaError
-from .realtime import Event, TopicKind, get_topic_registry, group_name, parse_topic
+from .realtime import (
+    Event,
+    TopicKind,
+    bind_event_loop,
+    get_topic_registry,
+    group_name,
+    parse_topic,
+)
+
+if TYPE_CHECKING:
+    from .realtime import AnyUser
 
 logger = logging.getLogger(__name__)
 
@@ -20,23 +32,29 @@ CLOSE_UNAUTHENTICATED = 4401
 MAX_TOPICS_PER_CONNECTION = 200
 
 
-def _header(scope: dict[str, Any], name: bytes) -> str | None:
+def _header(scope: Mapping[str, Any], name: bytes) -> str | None:
     for key, value in scope.get("headers", []):
         if key.lower() == name:
             return bytes(value).decode("latin-1")
     return None
 
 
-def origin_allowed(scope: dict[str, Any]) -> bool:
+def origin_allowed(scope: Mapping[str, Any]) -> bool:
     """Same-origin, or listed in CSRF_TRUSTED_ORIGINS / PRACTIKA_WS_ALLOWED_ORIGINS.
 
-    A missing Origin is accepted only for token clients (the SDK, scripts): browsers always
-    send one, and a session cookie without an Origin could be a cross-site forgery.
+    A missing Origin is refused only for a session-authenticated connection: browsers always
+    send one, so a session cookie without it is suspect. Token clients (the SDK, scripts) go
+    on, and so do anonymous ones, to be closed with 4401 as API.md says.
     """
     origin = _header(scope, b"origin")
     if origin is None:
-        return scope.get("auth_method") == "token"
-    parsed = urlsplit(origin)
+        user = scope.get("user")
+        session_user = user is not None and user.is_authenticated
+        return scope.get("auth_method") == "token" or not session_user
+    try:
+        parsed = urlsplit(origin)
+    except ValueError:  # e.g. "http://[" : not an origin at all
+        return False
     if not parsed.scheme or not parsed.netloc:
         return False
     normalized = f"{parsed.scheme}://{parsed.netloc}".lower()
@@ -45,13 +63,30 @@ def origin_allowed(scope: dict[str, Any]) -> bool:
     if normalized in trusted:
         return True
     host = _header(scope, b"host")
-    return host is not None and parsed.netloc.lower() == host.lower()
+    same_scheme = parsed.scheme.lower() == ("https" if _is_secure(scope) else "http")
+    return host is not None and same_scheme and parsed.netloc.lower() == host.lower()
 
 
-class RealtimeConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # untyped base
+def _is_secure(scope: Mapping[str, Any]) -> bool:
+    """As Django's ``request.is_secure()``: the proxy's header when configured, else the scheme.
+
+    So an ``http://`` page (which a network attacker can write) is not same-origin with a
+    ``wss://`` socket that carries the secure session cookie.
+    """
+    proxy_header = settings.SECURE_PROXY_SSL_HEADER
+    if proxy_header:
+        name, secure_value = proxy_header
+        value = _header(scope, name.removeprefix("HTTP_").replace("_", "-").lower().encode())
+        if value is not None:
+            return value.split(",", 1)[0].strip() == secure_value
+    return scope.get("scheme") in ("wss", "https")
+
+
+class RealtimeConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         self.topics: set[str] = set()
         self.last_seq: dict[str, int] = {}
+        bind_event_loop()
         if not origin_allowed(self.scope):
             await self.close()  # before accept: the handshake is refused with 403
             return
@@ -61,11 +96,18 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # unt
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
 
+    @property
+    def user(self) -> AnyUser:
+        user = self.scope.get("user")
+        return AnonymousUser() if user is None else user
+
     async def disconnect(self, code: int) -> None:
         for topic in list(getattr(self, "topics", ())):
             await self.channel_layer.group_discard(group_name(topic), self.channel_name)
 
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
+    ) -> None:
         try:
             frame = json.loads(text_data or "")
         except ValueError:
@@ -104,7 +146,7 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # unt
         if topic not in self.topics and len(self.topics) >= MAX_TOPICS_PER_CONNECTION:
             await self.send_error("too_many_topics", "Too many subscriptions.", topic)
             return
-        allowed = await database_sync_to_async(kind.can_subscribe)(self.scope["user"], topic_id)
+        allowed = await database_sync_to_async(kind.can_subscribe)(self.user, topic_id)
         if not allowed:
             await self.send_error("forbidden", "You may not subscribe to this topic.", topic)
             return
@@ -114,11 +156,13 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # unt
         self.topics.add(topic)
         await self.send_json({"type": "subscribed", "topic": topic})
         if since is not None and kind.replay is not None:
+            # The client says what it has; what it asks for again is not a duplicate.
+            self.last_seq[topic] = since
             await self.replay(kind, topic, topic_id, since)
 
     async def replay(self, kind: TopicKind, topic: str, topic_id: str, since: int) -> None:
         assert kind.replay is not None
-        events = await database_sync_to_async(kind.replay)(self.scope["user"], topic_id, since)
+        events = await database_sync_to_async(kind.replay)(self.user, topic_id, since)
         for event in events:
             await self.send_event(event)
 
@@ -128,9 +172,12 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # unt
         if topic in self.topics:
             await self.channel_layer.group_discard(group_name(topic), self.channel_name)
             self.topics.discard(topic)
+            self.last_seq.pop(topic, None)
         await self.send_json({"type": "unsubscribed", "topic": topic})
 
-    async def handle_topic_frame(self, frame_type: str, topic: object, frame: dict[str, Any]) -> None:
+    async def handle_topic_frame(
+        self, frame_type: str, topic: object, frame: dict[str, Any]
+    ) -> None:
         kind_name, topic_id = parse_topic(topic)
         kind = get_topic_registry().get(kind_name)
         handler = kind.handlers.get(frame_type) if kind is not None else None
@@ -140,7 +187,7 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # unt
         if topic not in self.topics:
             await self.send_error("not_subscribed", "Subscribe to the topic first.", topic)
             return
-        await database_sync_to_async(handler)(self.scope["user"], topic_id, frame)
+        await database_sync_to_async(handler)(self.user, topic_id, frame)
 
     async def realtime_event(self, message: dict[str, Any]) -> None:
         """Channel layer message ``realtime.event``: forward to the client."""

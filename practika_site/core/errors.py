@@ -14,10 +14,10 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
 logger = logging.getLogger(__name__)
 
@@ -113,14 +113,18 @@ def _drf_error(exc: drf_exceptions.APIException) -> tuple[str, str, dict[str, An
             details = {"non_field_errors": _as_messages(detail)}
         return code, "The request has invalid fields.", details
     if isinstance(exc, drf_exceptions.Throttled):
-        return code, "Too many requests; try again later.", {"retry_after": exc.wait}
+        wait = getattr(exc, "wait", None)  # set by Throttled.__init__, missing from the stubs
+        return code, "Too many requests; try again later.", {"retry_after": wait}
     return code, str(exc.detail), {}
 
 
-def _as_messages(value: object) -> list[str] | dict[str, Any]:
+def _as_messages(value: object) -> list[Any] | dict[str, Any]:
     if isinstance(value, dict):
         return {str(k): _as_messages(v) for k, v in value.items()}
     if isinstance(value, list):
+        if any(isinstance(item, dict) for item in value):
+            # Nested objects (many=True): one entry per item, ``{}`` for the valid ones.
+            return [_as_messages(item) for item in value]
         flat: list[str] = []
         for item in value:
             nested = _as_messages(item)
@@ -132,9 +136,17 @@ def _as_messages(value: object) -> list[str] | dict[str, Any]:
 def api_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response:
     """DRF's EXCEPTION_HANDLER: everything becomes the API.md error format."""
     if isinstance(exc, PractikaError):
-        return Response(error_body(exc.code, exc.message, exc.details), status=exc.http_status)
+        domain = Response(error_body(exc.code, exc.message, exc.details), status=exc.http_status)
+        if exc.http_status == status.HTTP_401_UNAUTHORIZED:
+            from knox.settings import knox_settings  # reads the settings: not at import
+
+            # A 401 must name the scheme (RFC 9110), as DRF does for its own 401s.
+            domain["WWW-Authenticate"] = knox_settings.AUTH_HEADER_PREFIX
+        return domain
     if isinstance(exc, DjangoValidationError):
-        details = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        details = (
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
         return Response(
             error_body("invalid", "The request has invalid fields.", details),
             status=status.HTTP_400_BAD_REQUEST,
@@ -151,6 +163,10 @@ def api_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Respons
         exc = drf_exceptions.ParseError("The request was rejected as malformed.")
 
     if isinstance(exc, drf_exceptions.APIException):
+        # Imported here: rest_framework.views loads the API settings, which import our
+        # parser, which imports this module; services import errors before DRF is ready.
+        from rest_framework.views import exception_handler as drf_exception_handler
+
         response = drf_exception_handler(exc, dict(context))
         assert response is not None  # DRF handles every APIException
         code, message, details = _drf_error(exc)
@@ -169,6 +185,7 @@ def _wants_json(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 
 
+@csrf_exempt  # token clients send no CSRF cookie; a POST to a wrong URL is still a 404
 def api_not_found(request: HttpRequest, *args: object, **kwargs: object) -> JsonResponse:
     """Unknown URLs under /api/ answer in the API's error format, DEBUG or not."""
     return JsonResponse(error_body("not_found", "No such API endpoint."), status=404)
@@ -184,9 +201,7 @@ def handler404(request: HttpRequest, exception: Exception | None = None) -> Http
 
 def handler500(request: HttpRequest) -> HttpResponse:
     if _wants_json(request):
-        return JsonResponse(
-            error_body("server_error", "An unexpected error occurred."), status=500
-        )
+        return JsonResponse(error_body("server_error", "An unexpected error occurred."), status=500)
     from django.views.defaults import server_error
 
     return server_error(request)

@@ -5,6 +5,9 @@ A plugin is a Django app under ``plugins/`` whose AppConfig carries an inner ``P
 modules it may define, for what it adds:
 
 - ``<app>.api.register_api(router)``: its viewsets, mounted under ``/api/v1/``;
+- ``<app>.urls.urlpatterns``: plain views that are no viewsets (streamed uploads, signed
+  media), mounted at the site root before the API and the CMS, in the URL namespace of the
+  app's label; their paths are full (``api/v1/uploads/...``, ``media/...``);
 - ``<app>.routing.websocket_urlpatterns``: extra websocket routes, mounted beside ``/ws/``;
 - ``<app>.routing.register_topics(registry)``: its topic kinds for the ``/ws/`` protocol;
 - ``<app>.wagtail_hooks``: found by Wagtail itself; ``<app>.tasks``: found by Huey itself.
@@ -72,6 +75,18 @@ def register_plugin_apis(router: BaseRouter) -> None:
         api = plugin.submodule("api")
         if api is not None and hasattr(api, "register_api"):
             api.register_api(router)
+
+
+def plugin_urlpatterns() -> list[URLResolver]:
+    from django.urls import include, path
+
+    resolvers: list[URLResolver] = []
+    for plugin in installed_plugins():
+        urls = plugin.submodule("urls")
+        patterns = getattr(urls, "urlpatterns", None) if urls is not None else None
+        if patterns:
+            resolvers.append(path("", include((patterns, plugin.label), namespace=plugin.label)))
+    return resolvers
 
 
 def plugin_websocket_urlpatterns() -> list[URLPattern | URLResolver]:

@@ -8,6 +8,7 @@ group (``thread.<uuid>``).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -16,7 +17,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.apps import apps
 from django.db import transaction
 
@@ -31,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 TOPIC_RE = re.compile(r"^(?P<kind>[a-z][a-z0-9_-]{0,30}):(?P<id>[A-Za-z0-9_-]{1,64})$")
 EVENT_MESSAGE_TYPE = "realtime.event"
+PUBLISH_TIMEOUT_SECONDS = 10.0
 
 
 class Event(TypedDict):
@@ -119,6 +121,25 @@ def make_event(
     return {"type": event_type, "topic": topic, "seq": seq, "data": data}
 
 
+# The in-memory layer keeps asyncio queues that only the loop they wait on may touch. The
+# embedded mode publishes from other threads (the in-process Huey worker, request threads),
+# so sends are handed to the loop the websocket consumers run on.
+_consumer_loop: asyncio.AbstractEventLoop | None = None
+
+
+def bind_event_loop() -> None:
+    """Called by consumers from their event loop: where in-memory sends must run."""
+    global _consumer_loop
+    _consumer_loop = asyncio.get_running_loop()
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
 def publish(
     topic: str, event_type: str, data: Mapping[str, Any], *, seq: int | None = None
 ) -> None:
@@ -127,7 +148,18 @@ def publish(
     if layer is None:
         return
     event = make_event(topic, event_type, data, seq)
-    async_to_sync(layer.group_send)(group_name(topic), {"type": EVENT_MESSAGE_TYPE, "event": event})
+    group, message = group_name(topic), {"type": EVENT_MESSAGE_TYPE, "event": event}
+    loop = _consumer_loop
+    if (
+        isinstance(layer, InMemoryChannelLayer)
+        and loop is not None
+        and loop.is_running()
+        and _running_loop() is None
+    ):
+        future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop)
+        future.result(timeout=PUBLISH_TIMEOUT_SECONDS)
+        return
+    async_to_sync(layer.group_send)(group, message)
 
 
 def publish_on_commit(

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "practika_site.courses",
     "huey_tasks",
     # Plugins: one line each; removing a line removes that feature and nothing else.
+    "plugins.clips",
     *env.list("PRACTIKA_PLUGINS", default=[]),
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -242,7 +243,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": [
         "practika_site.core.parsers.BoundedJSONParser",
-        "rest_framework.parsers.FormParser",
+        "practika_site.core.parsers.BoundedFormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "practika_site.core.pagination.PageNumberPagination",
@@ -273,6 +274,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    "PREPROCESSING_HOOKS": ["practika_site.api.schema_endpoints"],
+    # Two "role" fields with different choices: name each enum after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "UserRoleEnum": "practika_site.users.models.User.Role",
+        "EnrollmentRoleEnum": "practika_site.courses.models.Enrollment.Role",
+    },
 }
 
 # --- Wagtail -------------------------------------------------------------------------------
@@ -302,6 +309,28 @@ PRACTIKA_WS_ALLOWED_ORIGINS: list[str] = env.list("PRACTIKA_WS_ALLOWED_ORIGINS",
 
 # --- Worker --------------------------------------------------------------------------------
 PRACTIKA_WORKER_HEARTBEAT_MAX_AGE = env.int("PRACTIKA_WORKER_HEARTBEAT_MAX_AGE", default=180)
+
+# --- Media ---------------------------------------------------------------------------------
+PRACTIKA_UPLOAD_MAX_BYTES = env.int("PRACTIKA_UPLOAD_MAX_BYTES", default=4 * 1024**3)
+PRACTIKA_UPLOAD_TTL_SECONDS = env.int("PRACTIKA_UPLOAD_TTL_SECONDS", default=6 * 3600)
+PRACTIKA_UPLOAD_TEMP_DIR = env.str("PRACTIKA_UPLOAD_TEMP_DIR", default=str(VAR_DIR / "uploads"))
+PRACTIKA_MEDIA_URL_TTL_SECONDS = env.int("PRACTIKA_MEDIA_URL_TTL_SECONDS", default=6 * 3600)
+PRACTIKA_MEDIA_WORK_DIR = env.str("PRACTIKA_MEDIA_WORK_DIR", default=str(VAR_DIR / "work"))
+PRACTIKA_FFMPEG_THREADS = env.int("PRACTIKA_FFMPEG_THREADS", default=2)
+# Limits on what the pipeline accepts (huey_tasks.media.probe.MediaCaps).
+PRACTIKA_MEDIA_CAPS = {
+    "max_width": env.int("PRACTIKA_MEDIA_MAX_WIDTH", default=3840),
+    "max_height": env.int("PRACTIKA_MEDIA_MAX_HEIGHT", default=2160),
+    "max_fps": env.float("PRACTIKA_MEDIA_MAX_FPS", default=120.0),
+    "max_duration": env.float("PRACTIKA_MEDIA_MAX_DURATION", default=3600.0),
+    "max_streams": env.int("PRACTIKA_MEDIA_MAX_STREAMS", default=8),
+}
+
+# --- Media jobs ----------------------------------------------------------------------------
+PRACTIKA_JOB_MAX_ATTEMPTS = env.int("PRACTIKA_JOB_MAX_ATTEMPTS", default=3)
+PRACTIKA_JOB_HEARTBEAT_SECONDS = env.float("PRACTIKA_JOB_HEARTBEAT_SECONDS", default=5.0)
+PRACTIKA_JOB_STALE_SECONDS = env.float("PRACTIKA_JOB_STALE_SECONDS", default=30.0)
+PRACTIKA_JOB_RETRY_DELAY_SECONDS = env.float("PRACTIKA_JOB_RETRY_DELAY_SECONDS", default=10.0)
 
 # --- i18n and logging ----------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

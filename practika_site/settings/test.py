@@ -9,16 +9,18 @@ import os
 os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("PRACTIKA_VAR_DIR", "/tmp/practika-test-var")  # noqa: S108
 
-from .base import *  # noqa: E402,F403
-from .base import HUEY, INSTALLED_APPS, REST_FRAMEWORK  # noqa: E402
+from .base import *  # noqa: F403
+from .base import HUEY, INSTALLED_APPS, REST_FRAMEWORK
 
-# The example plugin proves the plugin contract; only tests install it.
-INSTALLED_APPS = ["tests.plugin_example", *INSTALLED_APPS]
+# The example plugin proves the plugin contract; only tests install it. The "gone when the
+# app is removed" tests run with PRACTIKA_TEST_WITHOUT_EXAMPLE_PLUGIN=1 to leave it out.
+if os.environ.get("PRACTIKA_TEST_WITHOUT_EXAMPLE_PLUGIN") != "1":
+    INSTALLED_APPS = ["tests.plugin_example", *INSTALLED_APPS]
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 HUEY = {**HUEY, "immediate": True}
-STORAGES = {  # noqa: F405
+STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }

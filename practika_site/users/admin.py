@@ -5,7 +5,7 @@ from .models import User
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(DjangoUserAdmin[User]):
     list_display = ("username", "email", "role", "is_staff", "is_active")
     list_filter = ("role", "is_staff", "is_superuser", "is_active")
     fieldsets = (*(DjangoUserAdmin.fieldsets or ()), ("Practika", {"fields": ("role",)}))

@@ -22,9 +22,18 @@ class UserReadSerializer(serializers.ModelSerializer[User]):
         read_only_fields = fields
 
 
+class StrictCharField(serializers.CharField):
+    """A JSON string only: DRF's CharField would turn ``12345`` into ``"12345"``."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class TokenCreateSerializer(serializers.Serializer[Any]):
-    username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=4096, trim_whitespace=False)
+    username = StrictCharField(max_length=150)
+    password = StrictCharField(max_length=4096, trim_whitespace=False)
 
 
 class TokenReadSerializer(serializers.Serializer[Any]):
@@ -73,4 +82,5 @@ class TokenView(APIView):
 class MeView(APIView):
     @extend_schema(responses={200: UserReadSerializer})
     def get(self, request: Request) -> Response:
+        assert isinstance(request.user, User)  # IsAuthenticated ran first
         return Response(UserReadSerializer(request.user).data)

@@ -1,0 +1,244 @@
+"""``/api/v1/clips/``: ask for an upload, commit it, follow its status, get its streams."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.routers import BaseRouter
+
+from practika_site.core.errors import InvalidInput
+from practika_site.users.models import User
+
+from .media import clip_streams
+from .models import PracticeClip
+from .selectors import clip_get, clip_list
+from .services import clip_commit, clip_delete, clip_request_upload, clip_status_data, clip_update
+
+UUID_LOOKUP = "[0-9a-fA-F-]{32,36}"
+ORDERINGS = ("created_at", "-created_at", "attempt_number", "-attempt_number", "status", "-status")
+
+
+class ClipCreateSerializer(serializers.Serializer[Any]):
+    exercise_id = serializers.UUIDField()
+    duration_sec = serializers.FloatField(min_value=0.1)
+    filename = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    size_bytes = serializers.IntegerField(min_value=1, required=False)
+    content_type = serializers.CharField(max_length=100, required=False)
+    sha256 = serializers.RegexField(r"^[0-9a-fA-F]{64}$", required=False)
+
+    def validate_duration_sec(self, value: float) -> float:
+        limit = float(settings.PRACTIKA_MEDIA_CAPS.get("max_duration", 3600))
+        if value > limit:
+            raise serializers.ValidationError(f"Takes are limited to {limit:.0f} seconds.")
+        return value
+
+
+class UploadTargetSerializer(serializers.Serializer[Any]):
+    clip_id = serializers.UUIDField()
+    url = serializers.URLField()
+    method = serializers.CharField()
+    headers = serializers.DictField(child=serializers.CharField())
+    expires_at = serializers.DateTimeField()
+    max_bytes = serializers.IntegerField()
+    tus_url = serializers.URLField()
+
+
+class ClipErrorSerializer(serializers.Serializer[Any]):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ClipStatusSerializer(serializers.Serializer[Any]):
+    clip_id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=PracticeClip.Status.choices)
+    progress = serializers.IntegerField()
+    playable = serializers.BooleanField()
+    error = ClipErrorSerializer(allow_null=True)
+
+
+class ClipReadSerializer(serializers.ModelSerializer[PracticeClip]):
+    exercise = serializers.SerializerMethodField()
+    course_id = serializers.UUIDField(source="course.uuid")
+    owner = serializers.SerializerMethodField()
+    playable = serializers.BooleanField()
+    error = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PracticeClip
+        fields = (
+            "id",
+            "exercise",
+            "course_id",
+            "owner",
+            "kind",
+            "attempt_number",
+            "title",
+            "notes",
+            "status",
+            "progress",
+            "playable",
+            "error",
+            "duration",
+            "width",
+            "height",
+            "size_bytes",
+            "created_at",
+            "updated_at",
+            "playable_at",
+            "ready_at",
+        )
+        read_only_fields = fields
+
+    def get_exercise(self, clip: PracticeClip) -> dict[str, str]:
+        return {"id": str(clip.exercise.uuid), "title": clip.exercise.title}
+
+    def get_owner(self, clip: PracticeClip) -> dict[str, str]:
+        return {"id": str(clip.owner_id), "username": clip.owner.username}
+
+    def get_error(self, clip: PracticeClip) -> dict[str, str] | None:
+        data: dict[str, str] | None = clip_status_data(clip)["error"]
+        return data
+
+
+class ClipUpdateSerializer(serializers.Serializer[Any]):
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    notes = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+
+
+class RenditionSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    bandwidth = serializers.IntegerField()
+    url = serializers.URLField()
+
+
+class StreamsSerializer(serializers.Serializer[Any]):
+    hls = serializers.URLField()
+    renditions = RenditionSerializer(many=True)
+    poster = serializers.URLField(allow_null=True)
+    thumbnails_vtt = serializers.URLField(allow_null=True)
+    waveform = serializers.URLField(allow_null=True)
+    original = serializers.URLField(allow_null=True)
+    expires_in = serializers.IntegerField()
+
+
+def _uuid_param(request: Request, name: str) -> UUID | None:
+    raw = request.query_params.get(name)
+    if not raw:
+        return None
+    try:
+        return UUID(raw)
+    except ValueError as exc:
+        raise InvalidInput(details={name: ["Must be a valid UUID."]}) from exc
+
+
+LIST_PARAMETERS = [
+    OpenApiParameter("exercise", str, description="exercise id"),
+    OpenApiParameter("owner", str, description="owner (user) id"),
+    OpenApiParameter("course", str, description="course id"),
+    OpenApiParameter("status", str, enum=[c for c, _ in PracticeClip.Status.choices]),
+    OpenApiParameter("search", str),
+    OpenApiParameter("ordering", str, enum=list(ORDERINGS)),
+]
+
+
+class ClipViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = ClipReadSerializer
+    lookup_value_regex = UUID_LOOKUP
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    @property
+    def user(self) -> User:
+        assert isinstance(self.request.user, User)
+        return self.request.user
+
+    def get_queryset(self) -> QuerySet[PracticeClip]:
+        params = self.request.query_params
+        status_filter = params.get("status")
+        if status_filter and status_filter not in PracticeClip.Status.values:
+            raise InvalidInput(
+                details={"status": [f"One of {', '.join(PracticeClip.Status.values)}."]}
+            )
+        ordering = params.get("ordering") or "-created_at"
+        if ordering not in ORDERINGS:
+            raise InvalidInput(details={"ordering": [f"One of {', '.join(ORDERINGS)}."]})
+        return clip_list(
+            viewer=self.user,
+            exercise_id=_uuid_param(self.request, "exercise"),
+            owner_id=_uuid_param(self.request, "owner"),
+            course_id=_uuid_param(self.request, "course"),
+            status=status_filter,
+            search=params.get("search"),
+            ordering=ordering,
+        )
+
+    def get_object(self) -> PracticeClip:
+        return clip_get(viewer=self.user, clip_id=self.kwargs["pk"])
+
+    @extend_schema(parameters=LIST_PARAMETERS)
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=ClipCreateSerializer, responses={201: UploadTargetSerializer})
+    def create(self, request: Request) -> Response:
+        data = ClipCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        target = clip_request_upload(
+            actor=self.user, absolute_url=request.build_absolute_uri, **data.validated_data
+        )
+        body = {
+            "clip_id": target.clip.pk,
+            "url": target.url,
+            "method": target.method,
+            "headers": target.headers,
+            "expires_at": target.expires_at,
+            "max_bytes": target.max_bytes,
+            "tus_url": target.tus_url,
+        }
+        return Response(UploadTargetSerializer(body).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ClipUpdateSerializer, responses={200: ClipReadSerializer})
+    def partial_update(self, request: Request, pk: str) -> Response:
+        data = ClipUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        clip = clip_update(clip=self.get_object(), actor=self.user, data=data.validated_data)
+        return Response(ClipReadSerializer(clip).data)
+
+    def perform_destroy(self, instance: PracticeClip) -> None:
+        clip_delete(clip=instance, actor=self.user)
+
+    @extend_schema(request=None, responses={202: ClipStatusSerializer})
+    @action(detail=True, methods=["post"])
+    def commit(self, request: Request, pk: str) -> Response:
+        clip = clip_commit(clip=self.get_object(), actor=self.user)
+        return Response(clip_status_data(clip), status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses={200: ClipStatusSerializer})
+    @action(detail=True, methods=["get"], url_path="status")
+    def processing_status(self, request: Request, pk: str) -> Response:
+        return Response(clip_status_data(self.get_object()))
+
+    @extend_schema(responses={200: StreamsSerializer})
+    @action(detail=True, methods=["get"])
+    def streams(self, request: Request, pk: str) -> Response:
+        return Response(
+            clip_streams(clip=self.get_object(), absolute_url=request.build_absolute_uri)
+        )
+
+
+def register_api(router: BaseRouter) -> None:
+    router.register("clips", ClipViewSet, basename="clip")

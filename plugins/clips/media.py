@@ -1,0 +1,247 @@
+"""Signed media: streams for a clip, playlists rendered per request, files with Range.
+
+One signed token covers one clip's files for a while; it rides in the path, so the
+relative URIs inside playlists and the thumbnail VTT stay signed without rewriting (local
+storage). On S3 every URI is rewritten to a presigned GET instead.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import posixpath
+import re
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, BinaryIO
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.http import (
+    FileResponse,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
+from django.urls import reverse
+from django.views.decorators.http import require_safe
+
+from practika_site.core.errors import Conflict, NotFound, PractikaError, error_body
+
+from . import storage
+from .models import PracticeClip
+from .signing import sign, unsign
+
+CONTENT_TYPES = {
+    ".m3u8": "application/vnd.apple.mpegurl",
+    ".ts": "video/mp2t",
+    ".m4s": "video/mp4",
+    ".mp4": "video/mp4",
+    ".jpg": "image/jpeg",
+    ".vtt": "text/vtt",
+    ".json": "application/json",
+}
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+class ClipNotPlayable(Conflict):
+    code = "clip_not_playable"
+    default_message = "This clip cannot be played yet."
+
+
+def media_token(clip: PracticeClip) -> str:
+    ttl: int = settings.PRACTIKA_MEDIA_URL_TTL_SECONDS
+    return sign("media", {"c": str(clip.pk)}, expires_at=time.time() + ttl)
+
+
+def _media_url(token: str, path: str, absolute_url: Callable[[str], str]) -> str:
+    return absolute_url(reverse("clips:media", kwargs={"token": token, "path": path}))
+
+
+def _relative(clip: PracticeClip, key: str) -> str:
+    return key.removeprefix(clip.storage_prefix)
+
+
+def clip_streams(*, clip: PracticeClip, absolute_url: Callable[[str], str]) -> dict[str, Any]:
+    """The ``streams`` answer: absolute, signed, expiring URLs; no token needed to fetch."""
+    if not clip.playable:
+        raise ClipNotPlayable(details={"status": clip.status})
+    token = media_token(clip)
+
+    def url(key: str) -> str | None:
+        return _media_url(token, _relative(clip, key), absolute_url) if key else None
+
+    renditions = [
+        {
+            "name": r["name"],
+            "width": r["width"],
+            "height": r["height"],
+            "bandwidth": r["bandwidth"],
+            "url": url(clip.hls_prefix + r["playlist"]),
+        }
+        for r in clip.renditions
+    ]
+    return {
+        "hls": _media_url(token, "master.m3u8", absolute_url),
+        "renditions": renditions,
+        "poster": url(clip.poster_key),
+        "thumbnails_vtt": url(clip.thumbnails_vtt_key),
+        "waveform": url(clip.waveform_key),
+        "original": url(clip.original_key),
+        "expires_in": settings.PRACTIKA_MEDIA_URL_TTL_SECONDS,
+    }
+
+
+def master_playlist(clip: PracticeClip, uri: Callable[[str], str]) -> str:
+    lines = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-INDEPENDENT-SEGMENTS"]
+    for r in sorted(clip.renditions, key=lambda r: int(r["bandwidth"])):
+        attributes = [
+            f"BANDWIDTH={int(r['bandwidth'])}",
+            f"AVERAGE-BANDWIDTH={int(r.get('average_bandwidth') or r['bandwidth'])}",
+            f"RESOLUTION={int(r['width'])}x{int(r['height'])}",
+        ]
+        if r.get("codecs"):
+            attributes.append(f'CODECS="{r["codecs"]}"')
+        if r.get("frame_rate"):
+            attributes.append(f"FRAME-RATE={float(r['frame_rate']):.3f}")
+        lines += ["#EXT-X-STREAM-INF:" + ",".join(attributes), uri(clip.hls_prefix + r["playlist"])]
+    return "\n".join(lines) + "\n"
+
+
+def _rewrite_uris(text: str, base_key: str, uri: Callable[[str], str]) -> str:
+    """Point each URI line (relative to the playlist) at ``uri(key)``; tags stay as they are."""
+    directory = posixpath.dirname(base_key)
+    out = []
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            line = uri(posixpath.normpath(posixpath.join(directory, line)))
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def _s3_uri(key: str) -> str:
+    content_type = CONTENT_TYPES.get(posixpath.splitext(key)[1])
+    ttl: int = settings.PRACTIKA_MEDIA_URL_TTL_SECONDS
+    return storage.s3_presigned_get(key, expires_in=ttl, content_type=content_type)
+
+
+def _error(exc: PractikaError) -> HttpResponse:
+    import json
+
+    return HttpResponse(
+        json.dumps(error_body(exc.code, exc.message, exc.details)),
+        status=exc.http_status,
+        content_type="application/json",
+    )
+
+
+@require_safe
+def media_view(request: HttpRequest, token: str, path: str) -> HttpResponseBase:
+    """``GET /media/c/<token>/<path>``: a file of one clip, if the token is valid."""
+    try:
+        payload = unsign("media", token)
+        clip = PracticeClip.objects.filter(pk=payload["c"]).first()
+        normalized = posixpath.normpath(path)
+        if clip is None or normalized.startswith(("..", "/")) or normalized != path:
+            raise NotFound("Not found.")
+        return _serve(request, clip, path)
+    except PractikaError as exc:
+        return _error(exc)
+
+
+def _serve(request: HttpRequest, clip: PracticeClip, path: str) -> HttpResponseBase:
+    relative_uri: Callable[[str], str] = lambda key: posixpath.relpath(  # noqa: E731
+        _relative(clip, key), posixpath.dirname(path) or "."
+    )
+    uri = _s3_uri if storage.uses_s3() else relative_uri
+    if path == "master.m3u8":
+        if not clip.playable:
+            raise NotFound("Not playable yet.")
+        return _text(master_playlist(clip, uri), CONTENT_TYPES[".m3u8"])
+    key = clip.storage_prefix + path
+    extension = posixpath.splitext(path)[1]
+    if extension in (".m3u8", ".vtt"):
+        if not default_storage.exists(key):
+            raise NotFound("Not found.")
+        with default_storage.open(key, "rb") as handle:
+            text = handle.read().decode()
+        if storage.uses_s3():
+            text = (
+                _rewrite_vtt(text, key, uri)
+                if extension == ".vtt"
+                else _rewrite_uris(text, key, uri)
+            )
+        return _text(text, CONTENT_TYPES[extension])
+    if storage.uses_s3():
+        return HttpResponseRedirect(_s3_uri(key))
+    return _file_response(request, key, attachment=key == clip.original_key)
+
+
+def _rewrite_vtt(text: str, base_key: str, uri: Callable[[str], str]) -> str:
+    directory = posixpath.dirname(base_key)
+
+    def replace(match: re.Match[str]) -> str:
+        return uri(posixpath.normpath(posixpath.join(directory, match[1]))) + match[2]
+
+    return re.sub(r"^([^\s#][^\s#]*\.jpg)(#xywh=\S+)$", replace, text, flags=re.MULTILINE)
+
+
+def _text(body: str, content_type: str) -> HttpResponse:
+    response = HttpResponse(body, content_type=content_type)
+    response["Cache-Control"] = "private, no-store"  # signed per request, never share
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _file_response(request: HttpRequest, key: str, *, attachment: bool) -> HttpResponseBase:
+    if not default_storage.exists(key):
+        raise NotFound("Not found.")
+    size = default_storage.size(key)
+    content_type = CONTENT_TYPES.get(posixpath.splitext(key)[1]) or (
+        mimetypes.guess_type(key)[0] or "application/octet-stream"
+    )
+    handle: BinaryIO = default_storage.open(key, "rb")
+    match = _RANGE.match(request.headers.get("Range", ""))
+    response: HttpResponseBase
+    if match and (match[1] or match[2]):
+        start, end = _byte_range(match, size)
+        if start >= size or start > end:
+            handle.close()
+            response = HttpResponse(status=416)
+            response["Content-Range"] = f"bytes */{size}"
+            return response
+        handle.seek(start)
+        response = StreamingHttpResponse(_read(handle, end - start + 1), status=206)
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+        response["Content-Length"] = str(end - start + 1)
+        response["Content-Type"] = content_type
+    else:
+        response = FileResponse(handle, content_type=content_type)
+        response["Content-Length"] = str(size)
+    response["Accept-Ranges"] = "bytes"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=3600"
+    if attachment:
+        response["Content-Disposition"] = f'attachment; filename="{posixpath.basename(key)}"'
+    return response
+
+
+def _byte_range(match: re.Match[str], size: int) -> tuple[int, int]:
+    if not match[1]:  # "bytes=-N": the last N bytes
+        return max(0, size - int(match[2])), size - 1
+    start = int(match[1])
+    end = min(int(match[2]), size - 1) if match[2] else size - 1
+    return start, end
+
+
+def _read(handle: BinaryIO, length: int) -> Iterator[bytes]:
+    try:
+        while length > 0:
+            chunk = handle.read(min(length, 256 * 1024))
+            if not chunk:
+                return
+            length -= len(chunk)
+            yield chunk
+    finally:
+        handle.close()

@@ -1,0 +1,67 @@
+"""Reads of clips, with visibility built in: an invisible clip is a 404, never a 403."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.db.models import Q, QuerySet
+
+from practika_site.core.errors import NotFound
+from practika_site.courses.models import Enrollment
+from practika_site.users.models import User
+
+from .models import PracticeClip
+from .permissions import is_admin
+
+
+def _visible_to(viewer: User) -> QuerySet[PracticeClip]:
+    clips = PracticeClip.objects.select_related("owner", "exercise", "course")
+    if is_admin(viewer):
+        return clips
+    taught = Enrollment.objects.filter(user=viewer, role=Enrollment.Role.TEACHER)
+    return clips.filter(Q(owner=viewer) | Q(course_id__in=taught.values("course_id")))
+
+
+def clip_list(
+    *,
+    viewer: User,
+    exercise_id: UUID | None = None,
+    owner_id: UUID | None = None,
+    course_id: UUID | None = None,
+    status: str | None = None,
+    search: str | None = None,
+    ordering: str = "-created_at",
+) -> QuerySet[PracticeClip]:
+    clips = _visible_to(viewer)
+    if exercise_id is not None:
+        clips = clips.filter(exercise__uuid=exercise_id)
+    if owner_id is not None:
+        clips = clips.filter(owner_id=owner_id)
+    if course_id is not None:
+        clips = clips.filter(course__uuid=course_id)
+    if status:
+        clips = clips.filter(status=status)
+    if search:
+        clips = clips.filter(
+            Q(title__icontains=search)
+            | Q(notes__icontains=search)
+            | Q(exercise__title__icontains=search)
+            | Q(owner__username__icontains=search)
+        )
+    return clips.order_by(ordering, "-id")
+
+
+def clip_get(*, viewer: User, clip_id: UUID | str) -> PracticeClip:
+    try:
+        return _visible_to(viewer).get(pk=clip_id)
+    except (PracticeClip.DoesNotExist, ValueError) as exc:
+        raise NotFound("Clip not found.") from exc
+
+
+def clip_subscribable(*, viewer: User, clip_id: str) -> bool:
+    """The ``clip:<id>`` topic: the owner and the course's teachers (and admins)."""
+    try:
+        clip_get(viewer=viewer, clip_id=clip_id)
+    except NotFound:
+        return False
+    return True

@@ -1,0 +1,262 @@
+"""Writes on clips: ask for an upload, receive the bytes, commit, edit, delete."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from huey_tasks.jobs import job_enqueue
+from practika_site.core.errors import Forbidden
+from practika_site.core.realtime import publish_on_commit
+from practika_site.courses.models import CoursePage, ExercisePage
+from practika_site.courses.selectors import course_for_page, exercise_get
+from practika_site.users.models import User
+
+from . import storage
+from .errors import (
+    ClipStateConflict,
+    MaxTakesReached,
+    NotAVideo,
+    UploadChecksumMismatch,
+    UploadExpired,
+    UploadMissing,
+    UploadSizeMismatch,
+    UploadTooLarge,
+)
+from .models import PracticeClip, UploadSession
+from .permissions import can_manage_clip
+from .signing import sign
+
+PROCESS_JOB_KIND = "clip_process"
+VIDEO_CONTENT_TYPES = {
+    "video/mp4",
+    "video/quicktime",
+    "video/webm",
+    "video/x-matroska",
+    "video/3gpp",
+    "video/3gpp2",
+    "application/octet-stream",  # what many browsers and phones send; the probe decides
+}
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass(frozen=True)
+class UploadTarget:
+    clip: PracticeClip
+    url: str
+    method: str
+    headers: Mapping[str, str]
+    expires_at: datetime
+    max_bytes: int
+    tus_url: str
+
+
+def clip_topic(clip: PracticeClip) -> str:
+    return f"clip:{clip.pk}"
+
+
+def clip_status_data(clip: PracticeClip) -> dict[str, Any]:
+    """What ``GET .../status/`` answers, and the ``data`` of every ``clip.*`` event."""
+    error = {"code": clip.error_code, "message": clip.error_message} if clip.error_code else None
+    return {
+        "clip_id": str(clip.pk),
+        "status": clip.status,
+        "progress": clip.progress,
+        "playable": clip.playable,
+        "error": error,
+    }
+
+
+def clip_announce(clip: PracticeClip, event_type: str = "clip.progress") -> None:
+    publish_on_commit(clip_topic(clip), event_type, clip_status_data(clip))
+
+
+def _course_of(exercise: ExercisePage) -> CoursePage:
+    course = course_for_page(exercise)
+    if course is None:  # an exercise always sits in a course; the page tree rules say so
+        raise ClipStateConflict("This exercise belongs to no course.")
+    return course
+
+
+def _safe_filename(filename: str | None, content_type: str) -> str:
+    name = _SAFE_NAME.sub("-", (filename or "").rsplit("/", 1)[-1]).strip(".-")[:100]
+    return name or ("take.webm" if content_type == "video/webm" else "take.mp4")
+
+
+@transaction.atomic
+def clip_request_upload(
+    *,
+    actor: User,
+    exercise_id: UUID,
+    duration_sec: float,
+    filename: str | None = None,
+    size_bytes: int | None = None,
+    content_type: str | None = None,
+    sha256: str | None = None,
+    absolute_url: Callable[[str], str],
+) -> UploadTarget:
+    exercise = exercise_get(viewer=actor, exercise_id=exercise_id)
+    content_type = (content_type or "application/octet-stream").lower()
+    if content_type not in VIDEO_CONTENT_TYPES:
+        raise NotAVideo(details={"content_type": [f"{content_type} is not a video type."]})
+    limit: int = settings.PRACTIKA_UPLOAD_MAX_BYTES
+    if size_bytes is not None and size_bytes > limit:
+        raise UploadTooLarge(f"Uploads are limited to {limit} bytes.")
+    # One request at a time per student: attempt numbers and max takes stay exact.
+    User.objects.select_for_update().filter(pk=actor.pk).first()
+    takes = PracticeClip.objects.filter(owner=actor, exercise=exercise, kind=PracticeClip.Kind.TAKE)
+    max_takes = getattr(exercise, "max_takes", None)
+    if max_takes and takes.count() >= max_takes:
+        raise MaxTakesReached(details={"max_takes": max_takes})
+    last = takes.order_by("-attempt_number").values_list("attempt_number", flat=True).first()
+    now = timezone.now()
+    ttl = timedelta(seconds=settings.PRACTIKA_UPLOAD_TTL_SECONDS)
+    clip = PracticeClip(
+        owner=actor,
+        exercise=exercise,
+        course=_course_of(exercise),
+        kind=PracticeClip.Kind.TAKE,
+        attempt_number=(last or 0) + 1,
+        filename=(filename or "")[:255],
+        content_type=content_type,
+        declared_size=size_bytes,
+        declared_sha256=(sha256 or "").lower(),
+        declared_duration=duration_sec,
+        max_bytes=size_bytes if size_bytes is not None else limit,
+        upload_expires_at=now + ttl,
+    )
+    clip.original_key = f"{clip.storage_prefix}original/{_safe_filename(filename, content_type)}"
+    clip.full_clean()
+    clip.save()
+    return _upload_target(clip, absolute_url)
+
+
+def _upload_target(clip: PracticeClip, absolute_url: Callable[[str], str]) -> UploadTarget:
+    expires_in = int((clip.upload_expires_at - timezone.now()).total_seconds())
+    headers = {"Content-Type": clip.content_type}
+    if storage.uses_s3():
+        url = storage.s3_presigned_put(
+            clip.original_key,
+            content_type=clip.content_type,
+            size=clip.declared_size,
+            expires_in=expires_in,
+        )
+    else:
+        token = sign("upload", {"c": str(clip.pk)}, expires_at=clip.upload_expires_at.timestamp())
+        url = absolute_url(reverse("clips:upload", kwargs={"token": token}))
+    tus_url = absolute_url(reverse("clips:tus-create", kwargs={"clip_id": clip.pk}))
+    return UploadTarget(
+        clip=clip,
+        url=url,
+        method="PUT",
+        headers=headers,
+        expires_at=clip.upload_expires_at,
+        max_bytes=clip.max_bytes,
+        tus_url=tus_url,
+    )
+
+
+def clip_assert_uploadable(clip: PracticeClip) -> None:
+    if clip.status != PracticeClip.Status.AWAITING_UPLOAD:
+        raise ClipStateConflict(
+            "This clip's upload is already committed.",
+            details={"clip_id": str(clip.pk), "status": clip.status},
+        )
+    if clip.upload_expires_at <= timezone.now():
+        raise UploadExpired()
+
+
+@transaction.atomic
+def clip_commit(*, clip: PracticeClip, actor: User) -> PracticeClip:
+    """Check the stored original against what was declared, then start processing."""
+    clip = PracticeClip.objects.select_for_update().get(pk=clip.pk)
+    if not can_manage_clip(user=actor, clip=clip):
+        raise Forbidden("Only the clip's owner may commit its upload.")
+    clip_assert_uploadable(clip)
+    if not default_storage.exists(clip.original_key):
+        raise UploadMissing()
+    size = default_storage.size(clip.original_key)
+    if clip.declared_size is not None and size != clip.declared_size:
+        raise UploadSizeMismatch(
+            f"The upload has {size} bytes, not the {clip.declared_size} declared.",
+            details={"size_bytes": [f"expected {clip.declared_size}, got {size}"]},
+        )
+    if size > clip.max_bytes:
+        raise UploadTooLarge(f"The upload is over {clip.max_bytes} bytes.")
+    known = (
+        UploadSession.objects.filter(clip=clip, completed_at__isnull=False)
+        .order_by("-completed_at")
+        .values_list("metadata", flat=True)
+        .first()
+    )
+    digest = (known or {}).get("sha256") or storage.sha256_of_key(clip.original_key)
+    if clip.declared_sha256 and digest != clip.declared_sha256:
+        raise UploadChecksumMismatch(
+            "The upload's SHA-256 differs from the one declared.",
+            details={"sha256": ["checksum mismatch"]},
+        )
+    clip.size_bytes = size
+    clip.sha256 = digest
+    clip.status = PracticeClip.Status.UPLOADED
+    clip.uploaded_at = timezone.now()
+    clip.save()
+    job_enqueue(kind=PROCESS_JOB_KIND, target=clip)
+    clip_announce(clip)
+    return clip
+
+
+@transaction.atomic
+def clip_update(*, clip: PracticeClip, actor: User, data: Mapping[str, Any]) -> PracticeClip:
+    if not can_manage_clip(user=actor, clip=clip):
+        raise Forbidden("Only the clip's owner may edit it.")
+    for field in ("title", "notes"):
+        if field in data:
+            setattr(clip, field, data[field])
+    clip.full_clean()
+    clip.save(update_fields=["title", "notes", "updated_at"])
+    return clip
+
+
+@transaction.atomic
+def clip_delete(*, clip: PracticeClip, actor: User) -> None:
+    """Delete the clip and, once that has committed, every file it had."""
+    if not can_manage_clip(user=actor, clip=clip):
+        raise Forbidden("Only the clip's owner may delete it.")
+    prefix = clip.storage_prefix
+    for upload in clip.uploads.exclude(temp_path=""):
+        transaction.on_commit(partial_unlink(upload.temp_path))
+    clip.delete()
+    transaction.on_commit(lambda: storage.delete_prefix(prefix))
+
+
+def partial_unlink(path: str) -> Callable[[], None]:
+    from pathlib import Path
+
+    return lambda: Path(path).unlink(missing_ok=True)
+
+
+def clips_expire_uploads(*, now: datetime | None = None) -> int:
+    """Remove clips whose upload was never committed before it expired, files included."""
+    now = now or timezone.now()
+    expired = PracticeClip.objects.filter(
+        status=PracticeClip.Status.AWAITING_UPLOAD, upload_expires_at__lt=now
+    )
+    count = 0
+    for clip in expired.iterator():
+        with transaction.atomic():
+            locked = PracticeClip.objects.select_for_update().filter(pk=clip.pk).first()
+            if locked is None or locked.status != PracticeClip.Status.AWAITING_UPLOAD:
+                continue
+            clip_delete(clip=locked, actor=locked.owner)
+            count += 1
+    return count

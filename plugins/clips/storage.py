@@ -1,0 +1,156 @@
+"""The clip side of storage: keys, local temp files, S3 presigning, copying in chunks.
+
+Everything goes through Django's storages API, so the same code runs on local files and S3;
+only presigning (which the storages API lacks) talks to boto3 directly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
+
+CHUNK_SIZE = 1024 * 1024
+
+
+def uses_s3() -> bool:
+    return str(settings.PRACTIKA_STORAGE) == "s3"
+
+
+def upload_temp_dir() -> Path:
+    path = Path(settings.PRACTIKA_UPLOAD_TEMP_DIR)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+class _MovableFile(File):  # type: ignore[type-arg]  # File is generic in the stubs only
+    """A finished temp file that FileSystemStorage moves into place instead of copying."""
+
+    def temporary_file_path(self) -> str:
+        return str(self.name)
+
+
+def store_local_file(path: Path, key: str) -> str:
+    """Put a finished local file at ``key`` (replacing what was there); returns the key."""
+    if default_storage.exists(key):
+        default_storage.delete(key)
+    with path.open("rb") as handle:
+        movable = _MovableFile(handle, name=str(path))
+        saved = default_storage.save(key, movable)
+    if saved != key:  # the storages API may rename on a clash; ours never clash
+        raise RuntimeError(f"storage saved {key} as {saved}")
+    return key
+
+
+def store_tree(local_dir: Path, prefix: str) -> list[str]:
+    """Upload every file under ``local_dir`` to ``prefix`` keeping relative paths."""
+    keys = []
+    for path in sorted(p for p in local_dir.rglob("*") if p.is_file()):
+        key = f"{prefix.rstrip('/')}/{path.relative_to(local_dir).as_posix()}"
+        with path.open("rb") as handle:
+            if default_storage.exists(key):
+                default_storage.delete(key)
+            default_storage.save(key, File(handle, name=path.name))
+        keys.append(key)
+    return keys
+
+
+def fetch_to_local(key: str, dest: Path) -> Path:
+    with default_storage.open(key, "rb") as source, dest.open("wb") as target:
+        shutil.copyfileobj(source, target, CHUNK_SIZE)
+    return dest
+
+
+def sha256_of_stream(stream: BinaryIO) -> str:
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: stream.read(CHUNK_SIZE), b""):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def sha256_of_key(key: str) -> str:
+    with default_storage.open(key, "rb") as stream:
+        return sha256_of_stream(stream)
+
+
+def delete_prefix(prefix: str) -> int:
+    """Delete every object under ``prefix``; returns how many."""
+    prefix = prefix.rstrip("/")
+    deleted = 0
+    try:
+        directories, files = default_storage.listdir(prefix)
+    except (FileNotFoundError, NotADirectoryError):
+        return 0
+    for name in files:
+        default_storage.delete(f"{prefix}/{name}")
+        deleted += 1
+    for directory in directories:
+        deleted += delete_prefix(f"{prefix}/{directory}")
+    return deleted
+
+
+def delete_keys(keys: Iterable[str]) -> None:
+    for key in keys:
+        if key:
+            default_storage.delete(key)
+
+
+# --- S3 ----------------------------------------------------------------------------------
+def _s3() -> tuple[Any, str]:
+    client = default_storage.connection.meta.client  # type: ignore[attr-defined]  # S3Storage
+    return client, str(default_storage.bucket_name)  # type: ignore[attr-defined]
+
+
+def s3_presigned_put(key: str, *, content_type: str, size: int | None, expires_in: int) -> str:
+    client, bucket = _s3()
+    params: dict[str, Any] = {"Bucket": bucket, "Key": key, "ContentType": content_type}
+    if size is not None:
+        params["ContentLength"] = size
+    return str(client.generate_presigned_url("put_object", Params=params, ExpiresIn=expires_in))
+
+
+def s3_presigned_get(key: str, *, expires_in: int, content_type: str | None = None) -> str:
+    client, bucket = _s3()
+    params: dict[str, Any] = {"Bucket": bucket, "Key": key}
+    if content_type:
+        params["ResponseContentType"] = content_type
+    return str(client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in))
+
+
+def s3_multipart_start(key: str, *, content_type: str) -> str:
+    client, bucket = _s3()
+    answer = client.create_multipart_upload(Bucket=bucket, Key=key, ContentType=content_type)
+    return str(answer["UploadId"])
+
+
+def s3_multipart_part_url(key: str, *, upload_id: str, part_number: int, expires_in: int) -> str:
+    client, bucket = _s3()
+    params = {"Bucket": bucket, "Key": key, "UploadId": upload_id, "PartNumber": part_number}
+    return str(client.generate_presigned_url("upload_part", Params=params, ExpiresIn=expires_in))
+
+
+def s3_multipart_complete(key: str, *, upload_id: str, parts: list[dict[str, Any]]) -> None:
+    client, bucket = _s3()
+    client.complete_multipart_upload(
+        Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
+    )
+
+
+def s3_multipart_abort(key: str, *, upload_id: str) -> None:
+    client, bucket = _s3()
+    client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+
+
+def store_local_file_copy(path: Path, key: str) -> str:
+    """Like ``store_tree`` for one file: copies (the local file stays for ffmpeg)."""
+    if default_storage.exists(key):
+        default_storage.delete(key)
+    with path.open("rb") as handle:
+        default_storage.save(key, File(handle, name=path.name))
+    return key

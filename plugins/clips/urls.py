@@ -1,0 +1,15 @@
+from django.urls import path
+
+from .media import media_view
+from .uploads import SignedUploadView, TusCreateView, TusUploadView
+
+urlpatterns = [
+    path("api/v1/uploads/<str:token>/", SignedUploadView.as_view(), name="upload"),
+    path("api/v1/clips/<uuid:clip_id>/tus/", TusCreateView.as_view(), name="tus-create"),
+    path(
+        "api/v1/clips/<uuid:clip_id>/tus/<uuid:upload_id>/",
+        TusUploadView.as_view(),
+        name="tus-upload",
+    ),
+    path("media/c/<str:token>/<path:path>", media_view, name="media"),
+]
