@@ -16,12 +16,14 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import requests
 import uvicorn
 from django.db import connections
 
 ASGIApp = Callable[..., Awaitable[None]]
 
 HOST = "127.0.0.1"
+REQUEST_TIMEOUT_SECONDS = 5.0
 START_TIMEOUT_SECONDS = 10.0
 STOP_TIMEOUT_SECONDS = 10.0
 GRACEFUL_SHUTDOWN_SECONDS = 2
@@ -41,6 +43,19 @@ class AsgiLiveServer:
     def ws_url(self) -> str:
         """``ws://127.0.0.1:<port>``, no trailing slash: the endpoint is ``ws_url + "/ws/"``."""
         return f"ws://{self.host}:{self.port}"
+
+
+def api_token(server: AsgiLiveServer, username: str, password: str) -> str:
+    """A token from ``POST /api/v1/auth/token/`` on the running server, as the SDK logs in."""
+    response = requests.post(
+        f"{server.url}/api/v1/auth/token/",
+        json={"username": username, "password": password},
+        timeout=REQUEST_TIMEOUT_SECONDS,
+    )
+    response.raise_for_status()
+    token = response.json()["token"]
+    assert isinstance(token, str)
+    return token
 
 
 @contextmanager

@@ -6,6 +6,7 @@ only presigning (which the storages API lacks) talks to boto3 directly.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import shutil
 from collections.abc import Iterable
@@ -80,8 +81,15 @@ def sha256_of_key(key: str) -> str:
 
 
 def delete_prefix(prefix: str) -> int:
-    """Delete every object under ``prefix``; returns how many."""
-    prefix = prefix.rstrip("/")
+    """Delete every object under ``prefix`` (and, on local disk, its folders)."""
+    deleted = _delete_objects(prefix.rstrip("/"))
+    if not uses_s3():
+        with contextlib.suppress(NotImplementedError):
+            shutil.rmtree(default_storage.path(prefix.rstrip("/")), ignore_errors=True)
+    return deleted
+
+
+def _delete_objects(prefix: str) -> int:
     deleted = 0
     try:
         directories, files = default_storage.listdir(prefix)
@@ -91,7 +99,7 @@ def delete_prefix(prefix: str) -> int:
         default_storage.delete(f"{prefix}/{name}")
         deleted += 1
     for directory in directories:
-        deleted += delete_prefix(f"{prefix}/{directory}")
+        deleted += _delete_objects(f"{prefix}/{directory}")
     return deleted
 
 

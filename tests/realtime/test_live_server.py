@@ -15,7 +15,7 @@ from practika_site.core.consumers import CLOSE_UNAUTHENTICATED
 from practika_site.core.realtime import publish
 from practika_site.users.models import User
 from tests.factories import TEST_PASSWORD
-from tests.live import AsgiLiveServer, run_asgi_live_server
+from tests.live import AsgiLiveServer, api_token, run_asgi_live_server
 
 TIMEOUT = 5.0
 
@@ -29,15 +29,7 @@ def receive(ws: ClientConnection) -> dict[str, Any]:
 
 
 def issue_token(server: AsgiLiveServer, username: str) -> str:
-    response = requests.post(
-        f"{server.url}/api/v1/auth/token/",
-        json={"username": username, "password": TEST_PASSWORD},
-        timeout=TIMEOUT,
-    )
-    assert response.status_code == 200, response.text
-    token = response.json()["token"]
-    assert isinstance(token, str)
-    return token
+    return api_token(server, username, TEST_PASSWORD)
 
 
 def test_http_token_and_live_events_over_one_port(

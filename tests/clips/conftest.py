@@ -1,0 +1,139 @@
+"""Fixtures for the clips plugin: a course with students and teachers, isolated storage."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from django.core.cache import cache
+from django.test import override_settings
+from rest_framework.test import APIClient
+
+from practika_site.courses.models import CoursePage, Enrollment, ExercisePage
+from practika_site.users.models import User
+from tests.courses.factories import enroll, make_course_tree, make_index
+from tests.factories import UserFactory
+from tests.mediafiles import make_video
+
+
+@dataclass(frozen=True)
+class Dirs:
+    media: Path
+    uploads: Path
+    work: Path
+
+
+@pytest.fixture(autouse=True)
+def clip_dirs(tmp_path: Path) -> Iterator[Dirs]:
+    """Local storage, upload temp files and the pipeline's work dir under this test's tmp."""
+    from django.conf import settings as django_settings
+
+    dirs = Dirs(media=tmp_path / "media", uploads=tmp_path / "uploads", work=tmp_path / "work")
+    storages = {
+        **django_settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": dirs.media, "base_url": "/media/"},
+        },
+    }
+    with override_settings(
+        STORAGES=storages,
+        MEDIA_ROOT=dirs.media,
+        PRACTIKA_STORAGE="local",
+        PRACTIKA_UPLOAD_TEMP_DIR=str(dirs.uploads),
+        PRACTIKA_MEDIA_WORK_DIR=str(dirs.work),
+        # The heartbeat thread would write through its own connection while the test's
+        # transaction holds the row; a beat is irrelevant to a job that ends in seconds.
+        PRACTIKA_JOB_HEARTBEAT_SECONDS=600.0,
+    ):
+        yield dirs
+
+
+@pytest.fixture(autouse=True)
+def _fresh_site_root_cache() -> Iterator[None]:
+    # Wagtail caches site root paths in the cache, which outlives each test's rollback.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@dataclass(frozen=True)
+class World:
+    """One course where ``student`` and ``student2`` practise and ``teacher`` teaches, and
+    another course taught by ``other_teacher``."""
+
+    course: CoursePage
+    exercise: ExercisePage
+    exercise2: ExercisePage
+    other_course: CoursePage
+    other_exercise: ExercisePage
+    student: User
+    student2: User
+    teacher: User
+    other_teacher: User
+    outsider: User
+
+
+@pytest.fixture
+def world(student: User, student2: User, teacher: User) -> World:
+    index = make_index()
+    tree = make_course_tree(index, modules=1, lessons=1, exercises=2, title="Guitar")
+    other = make_course_tree(index, modules=1, lessons=1, exercises=1, title="Piano")
+    other_teacher = UserFactory.create(username="other_teacher", teacher=True)
+    outsider = UserFactory.create(username="outsider")
+    enroll(student, tree.course)
+    enroll(student2, tree.course)
+    enroll(teacher, tree.course, Enrollment.Role.TEACHER)
+    enroll(other_teacher, other.course, Enrollment.Role.TEACHER)
+    enroll(student, other.course)
+    return World(
+        course=tree.course,
+        exercise=tree.exercises[0],
+        exercise2=tree.exercises[1],
+        other_course=other.course,
+        other_exercise=other.exercises[0],
+        student=student,
+        student2=student2,
+        teacher=teacher,
+        other_teacher=other_teacher,
+        outsider=outsider,
+    )
+
+
+@dataclass(frozen=True)
+class Clients:
+    student: APIClient
+    student2: APIClient
+    teacher: APIClient
+    other_teacher: APIClient
+    outsider: APIClient
+
+
+@pytest.fixture
+def clients(world: World, client_for: Callable[[User], APIClient]) -> Clients:
+    return Clients(
+        student=client_for(world.student),
+        student2=client_for(world.student2),
+        teacher=client_for(world.teacher),
+        other_teacher=client_for(world.other_teacher),
+        outsider=client_for(world.outsider),
+    )
+
+
+@pytest.fixture(scope="session")
+def videos(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("clip-videos")
+
+
+@pytest.fixture(scope="session")
+def h264_mp4(videos: Path) -> Path:
+    """3 s of 320x240 H.264/AAC with 2 s GOPs: remuxed for a fast publish."""
+    return make_video(videos / "take.mp4", duration=3, keyint=60)
+
+
+@pytest.fixture(scope="session")
+def small_bytes() -> bytes:
+    """Arbitrary upload bytes for the transport tests (never processed)."""
+    return bytes(range(256)) * 1024 + b"tail"
