@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.db import transaction
 from django.test import override_settings
 from rest_framework.test import APIClient
 
@@ -76,11 +78,13 @@ class World:
     outsider: User
 
 
-@pytest.fixture
-def world(student: User, student2: User, teacher: User) -> World:
+def make_world() -> World:
     index = make_index()
     tree = make_course_tree(index, modules=1, lessons=1, exercises=2, title="Guitar")
     other = make_course_tree(index, modules=1, lessons=1, exercises=1, title="Piano")
+    student = UserFactory.create(username="student")
+    student2 = UserFactory.create(username="student2")
+    teacher = UserFactory.create(username="teacher", teacher=True)
     other_teacher = UserFactory.create(username="other_teacher", teacher=True)
     outsider = UserFactory.create(username="outsider")
     enroll(student, tree.course)
@@ -102,6 +106,32 @@ def world(student: User, student2: User, teacher: User) -> World:
     )
 
 
+@pytest.fixture(scope="module")
+def world(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
+    """The course tree, built once per module inside a transaction rolled back at its end.
+
+    Wagtail pages are slow to publish, so each test's own transaction (``db``) nests in
+    this one as a savepoint. Treat the objects as read-only (re-fetch to change a page);
+    tests that need committed data (``transactional_db``) use ``live_world`` instead.
+    """
+    with django_db_blocker.unblock():
+        cache.clear()
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            yield make_world()
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+            cache.clear()
+
+
+@pytest.fixture
+def live_world(transactional_db: None) -> World:
+    """``world`` for tests whose data must be committed (a live server, websockets)."""
+    return make_world()
+
+
 @dataclass(frozen=True)
 class Clients:
     student: APIClient
@@ -111,8 +141,7 @@ class Clients:
     outsider: APIClient
 
 
-@pytest.fixture
-def clients(world: World, client_for: Callable[[User], APIClient]) -> Clients:
+def clients_for(world: World, client_for: Callable[[User], APIClient]) -> Clients:
     return Clients(
         student=client_for(world.student),
         student2=client_for(world.student2),
@@ -120,6 +149,11 @@ def clients(world: World, client_for: Callable[[User], APIClient]) -> Clients:
         other_teacher=client_for(world.other_teacher),
         outsider=client_for(world.outsider),
     )
+
+
+@pytest.fixture
+def clients(world: World, client_for: Callable[[User], APIClient]) -> Clients:
+    return clients_for(world, client_for)
 
 
 @pytest.fixture(scope="session")

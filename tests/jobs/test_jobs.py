@@ -87,7 +87,8 @@ def test_a_successful_run_records_stages_and_announces(
 def test_claim_takes_only_a_queued_job(student: User) -> None:
     job = MediaJob.objects.create(kind=KIND, target_type_id=_ct(student), target_id=student.pk)
     claimed = job_claim(job_id=job.pk, worker="w1")
-    assert claimed is not None and claimed.status == MediaJob.Status.RUNNING
+    assert claimed is not None
+    assert claimed.status == MediaJob.Status.RUNNING
     assert job_claim(job_id=job.pk, worker="w2") is None
     assert job_claim(job_id=uuid4(), worker="w2") is None
 
@@ -105,7 +106,8 @@ def test_a_permanent_failure_fails_at_once(
     job.refresh_from_db()
     assert job.status == MediaJob.Status.FAILED
     assert (job.error_code, job.attempts, job.log_tail) == ("media_no_video", 1, "stderr tail")
-    assert finished and finished[0].error_code == "media_no_video"
+    assert finished
+    assert finished[0].error_code == "media_no_video"
 
 
 def test_a_crash_is_retried_then_fails_after_max_attempts(

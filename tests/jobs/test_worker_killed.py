@@ -5,6 +5,7 @@ Everything runs in subprocesses on a private SQLite file and SqliteHuey queue, a
 reaper requeues the job whose heartbeat stopped), and status reads.
 """
 
+import contextlib
 import json
 import os
 import signal
@@ -95,10 +96,8 @@ def _children(pid: int) -> list[int]:
 def _kill_tree(pid: int) -> None:
     """SIGKILL the worker and its ffmpeg: the whole machine dying, not a clean stop."""
     for victim in [pid, *_children(pid)]:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(victim, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 def _job_row(env: dict[str, str]) -> dict[str, Any]:
