@@ -26,7 +26,20 @@ UUID_LOOKUP = "[0-9a-fA-F-]{32,36}"
 ORDERINGS = ("created_at", "-created_at", "attempt_number", "-attempt_number", "status", "-status")
 
 
-class ClipCreateSerializer(serializers.Serializer[Any]):
+class WriteSerializer(serializers.Serializer[Any]):
+    """Refuses fields it does not declare: no write takes owner, status or other
+    server-owned fields (API.md, "Who sees what"), and a typo is not silently dropped."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(getattr(self, "initial_data", {})) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError(
+                {name: ["This field cannot be written."] for name in unknown}
+            )
+        return attrs
+
+
+class ClipCreateSerializer(WriteSerializer):
     exercise_id = serializers.UUIDField()
     duration_sec = serializers.FloatField(min_value=0.1)
     filename = serializers.CharField(max_length=255, required=False, allow_blank=True)
@@ -108,7 +121,7 @@ class ClipReadSerializer(serializers.ModelSerializer[PracticeClip]):
         return data
 
 
-class ClipUpdateSerializer(serializers.Serializer[Any]):
+class ClipUpdateSerializer(WriteSerializer):
     title = serializers.CharField(max_length=200, required=False, allow_blank=True)
     notes = serializers.CharField(max_length=5000, required=False, allow_blank=True)
 

@@ -106,7 +106,9 @@ def clip_request_upload(
     absolute_url: Callable[[str], str],
 ) -> UploadTarget:
     exercise = exercise_get(viewer=actor, exercise_id=exercise_id)
-    content_type = (content_type or "application/octet-stream").lower()
+    # The type's essence: MediaRecorder blobs say 'video/webm;codecs="vp8,opus"'.
+    content_type = (content_type or "").split(";", 1)[0].strip().lower()
+    content_type = content_type or "application/octet-stream"
     if content_type not in VIDEO_CONTENT_TYPES:
         raise NotAVideo(details={"content_type": [f"{content_type} is not a video type."]})
     limit: int = settings.PRACTIKA_UPLOAD_MAX_BYTES

@@ -12,6 +12,7 @@ import hashlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -37,7 +38,7 @@ from practika_site.core.errors import (
 )
 
 from . import storage
-from .errors import UploadAlreadyDone, UploadSizeMismatch, UploadTooLarge
+from .errors import UploadAlreadyDone, UploadExpired, UploadSizeMismatch, UploadTooLarge
 from .models import PracticeClip, UploadSession
 from .services import clip_assert_uploadable
 from .signing import unsign
@@ -123,7 +124,7 @@ class SignedUploadView(APIView):
 
 # --- tus 1.0 -------------------------------------------------------------------------------
 def _http_date(session: UploadSession) -> str:
-    return format_datetime(session.expires_at.astimezone(timezone.UTC), usegmt=True)
+    return format_datetime(session.expires_at.astimezone(UTC), usegmt=True)
 
 
 class TusVersionUnsupported(PractikaError):
@@ -166,6 +167,8 @@ class TusView(APIView):
             raise TusVersionUnsupported()
 
     def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, UploadExpired):  # tus says 410 Gone for an expired upload
+            exc = TusUploadExpired(exc.message)
         response = super().handle_exception(exc)
         if isinstance(exc, TusVersionUnsupported):
             response["Tus-Version"] = TUS_VERSION
@@ -239,8 +242,16 @@ def _tus_replace_unfinished(clip: PracticeClip, length: int, metadata: str) -> U
 
 @contextmanager
 def _locked(path: Path) -> Iterator[BinaryIO]:
-    """Open the partial file for appending under an exclusive lock (one writer at a time)."""
-    with path.open("ab") as handle:
+    """Open the partial file for appending under an exclusive lock (one writer at a time).
+
+    Never creates it: a partial file removed by a termination or a newer creation while
+    this request waited must not come back as an orphan.
+    """
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_APPEND)
+    except FileNotFoundError as exc:
+        raise NotFound("Upload not found.") from exc
+    with os.fdopen(descriptor, "ab") as handle:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         try:
             yield handle

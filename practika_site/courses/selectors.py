@@ -22,7 +22,7 @@ from django.db.models import (
     Subquery,
     Value,
 )
-from django.db.models.functions import Coalesce, Length, Substr
+from django.db.models.functions import Coalesce, Greatest, Length, Substr
 from wagtail.models import Page
 
 from practika_site.core.errors import NotFound
@@ -73,8 +73,11 @@ def hidden_pages_q() -> Q:
     return Page.objects.private_q()
 
 
-def _ancestor_path(levels_up: int, ref: str = "path") -> Substr:
-    return Substr(ref, 1, Length(ref) - levels_up * Page.steplen)
+def _ancestor_path(levels_up: int) -> Substr:
+    # PostgreSQL may evaluate this on pages the query filters out later (the root, say),
+    # and refuses a negative length.
+    length = Greatest(Length("path") - levels_up * Page.steplen, Value(0))
+    return Substr("path", 1, length)
 
 
 def visible_tree_pages(model: type[Any], *, hidden: Q) -> QuerySet[Any]:

@@ -28,7 +28,7 @@ class Dirs:
 
 
 @pytest.fixture(autouse=True)
-def clip_dirs(tmp_path: Path) -> Iterator[Dirs]:
+def dirs(tmp_path: Path) -> Iterator[Dirs]:
     """Local storage, upload temp files and the pipeline's work dir under this test's tmp."""
     from django.conf import settings as django_settings
 

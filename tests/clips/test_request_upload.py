@@ -12,10 +12,13 @@ from django.utils.dateparse import parse_datetime
 from rest_framework.test import APIClient
 
 from plugins.clips.models import PracticeClip, UploadSession
+from practika_site.courses.models import ExercisePage
 from tests.api.assertions import assert_error
 
 from .conftest import Clients, World
 from .helpers import CLIPS, request_upload
+
+pytestmark = pytest.mark.django_db
 
 
 def test_answer_has_exactly_the_api_md_shape(
@@ -84,8 +87,9 @@ def test_attempt_numbers_count_per_student_and_exercise(clients: Clients, world:
 
 
 def test_max_takes_reached_is_409(clients: Clients, world: World) -> None:
-    world.exercise.max_takes = 2
-    world.exercise.save_revision().publish()
+    exercise = ExercisePage.objects.get(pk=world.exercise.pk)
+    exercise.max_takes = 2
+    exercise.save_revision().publish()
     request_upload(clients.student, world.exercise)
     request_upload(clients.student, world.exercise)
     body = {"exercise_id": str(world.exercise.uuid), "duration_sec": 3}

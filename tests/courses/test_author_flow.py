@@ -131,3 +131,51 @@ def test_author_cannot_put_an_exercise_under_a_module(
     assert response["Location"] == "/cms/"
     assert not ExercisePage.objects.filter(slug="misplaced").exists()
     assert ModulePage.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_preview_shows_unsaved_rubric_changes(tree: CourseTree, author_client: Client) -> None:
+    exercise = tree.exercises[0]
+    url = reverse("wagtailadmin_pages:preview_on_edit", args=[exercise.pk])
+    form = nested_form_data(
+        {
+            "title": "Previewed title",
+            "slug": exercise.slug,
+            "instructions": rich_text("<p>Draft task.</p>"),
+            "target_duration_sec": "30",
+            "max_takes": "2",
+            "comments": inline_formset([]),
+            "rubric_criteria": inline_formset(
+                [{"name": "Draft criterion", "description": "", "max_score": "4"}]
+            ),
+        }
+    )
+    assert author_client.post(url, form).json()["is_valid"]
+    html = author_client.get(url).content.decode()
+    assert "Previewed title" in html
+    assert "Draft criterion" in html
+    assert "Up to 2" in html
+    exercise.refresh_from_db()
+    assert exercise.title != "Previewed title"  # nothing was saved
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("model_name", "fields"),
+    [
+        ("coursepage", {"summary": "New", "level": "beginner", "description": rich_text("")}),
+        ("modulepage", {"summary": rich_text("<p>New module.</p>")}),
+    ],
+)
+def test_preview_of_a_page_not_created_yet(
+    tree: CourseTree, author_client: Client, model_name: str, fields: dict[str, Any]
+) -> None:
+    parent = tree.course.get_parent() if model_name == "coursepage" else tree.course
+    url = reverse("wagtailadmin_pages:preview_on_add", args=["courses", model_name, parent.pk])
+    form = nested_form_data(
+        {"title": "Brand new", "slug": "brand-new", "comments": inline_formset([]), **fields}
+    )
+    assert author_client.post(url, form).json()["is_valid"]
+    response = author_client.get(url)
+    assert response.status_code == 200
+    assert "Brand new" in response.content.decode()
