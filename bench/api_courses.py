@@ -66,7 +66,8 @@ def build_data() -> dict[str, Any]:
         print(f"built {COURSES} courses in {time.perf_counter() - started:.1f} s")
     course = CoursePage.objects.order_by("path").last()
     exercise = ExercisePage.objects.order_by("path").last()
-    assert course is not None and exercise is not None
+    assert course is not None
+    assert exercise is not None
     return {
         "student": student,
         "admin": admin,

@@ -69,8 +69,13 @@ def print_table(name: str, title: str, rows: Sequence[Row], *, extra: dict[str, 
     print(f"\n{title}  (cores: {cores}; {details})")
     headers = ["benchmark", "n", "p50 ms", "p95 ms", "max ms", "queries", "note"]
     table = [
-        [r.name, str(r.samples), f"{r.p50_ms:.2f}", f"{r.p95_ms:.2f}", f"{r.max_ms:.2f}"]
-        + [str(r.queries), r.note]
+        [
+            r.name,
+            str(r.samples),
+            *(f"{v:.2f}" for v in (r.p50_ms, r.p95_ms, r.max_ms)),
+            str(r.queries),
+            r.note,
+        ]
         for r in rows
     ]
     widths = [max(len(h), *(len(line[i]) for line in table)) for i, h in enumerate(headers)]
