@@ -19,9 +19,6 @@ class PractikaRouter(DefaultRouter):
     include_format_suffixes = False
 
 
-UUID_PATTERN = "[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
-
-
 def schema_endpoints(
     endpoints: list[tuple[str, str, str, Callable[..., Any]]],
 ) -> list[tuple[str, str, str, Callable[..., Any]]]:

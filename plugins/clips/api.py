@@ -15,14 +15,24 @@ from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 
 from practika_site.core.errors import InvalidInput
+from practika_site.core.routing_ids import UUID_PATTERN
 from practika_site.users.models import User
 
 from .media import clip_streams
 from .models import PracticeClip
 from .selectors import clip_get, clip_list
-from .services import clip_commit, clip_delete, clip_request_upload, clip_status_data, clip_update
+from .services import (
+    MAX_PARTS,
+    clip_commit,
+    clip_delete,
+    clip_multipart_abort,
+    clip_multipart_complete,
+    clip_multipart_start,
+    clip_request_upload,
+    clip_status_data,
+    clip_update,
+)
 
-UUID_LOOKUP = "[0-9a-fA-F-]{32,36}"
 ORDERINGS = ("created_at", "-created_at", "attempt_number", "-attempt_number", "status", "-status")
 
 
@@ -126,6 +136,44 @@ class ClipUpdateSerializer(WriteSerializer):
     notes = serializers.CharField(max_length=5000, required=False, allow_blank=True)
 
 
+class MultipartStartSerializer(WriteSerializer):
+    size_bytes = serializers.IntegerField(
+        min_value=1, required=False, help_text="Needed when the upload request declared none."
+    )
+
+
+class MultipartPartSerializer(serializers.Serializer[Any]):
+    part_number = serializers.IntegerField(min_value=1, max_value=10_000)
+    url = serializers.URLField()
+
+
+class MultipartPlanSerializer(serializers.Serializer[Any]):
+    upload_id = serializers.CharField()
+    part_size = serializers.IntegerField(help_text="Bytes per part; the last one may be smaller.")
+    parts = MultipartPartSerializer(many=True)
+    expires_at = serializers.DateTimeField()
+
+
+class MultipartEtagSerializer(serializers.Serializer[Any]):
+    part_number = serializers.IntegerField(min_value=1, max_value=10_000)
+    etag = serializers.CharField(max_length=200, help_text="The ETag header S3 answered.")
+
+
+class MultipartCompleteSerializer(WriteSerializer):
+    upload_id = serializers.CharField(max_length=500)
+    parts = MultipartEtagSerializer(many=True, allow_empty=False)
+
+    def validate_parts(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if len(value) > MAX_PARTS:
+            raise serializers.ValidationError(f"At most {MAX_PARTS} parts.")
+        return value
+
+
+class MultipartDoneSerializer(serializers.Serializer[Any]):
+    clip_id = serializers.UUIDField()
+    size_bytes = serializers.IntegerField()
+
+
 class RenditionSerializer(serializers.Serializer[Any]):
     name = serializers.CharField()
     width = serializers.IntegerField()
@@ -168,10 +216,10 @@ class ClipViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
+    viewsets.GenericViewSet[PracticeClip],
 ):
     serializer_class = ClipReadSerializer
-    lookup_value_regex = UUID_LOOKUP
+    lookup_value_regex = UUID_PATTERN
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     @property
@@ -180,6 +228,8 @@ class ClipViewSet(
         return self.request.user
 
     def get_queryset(self) -> QuerySet[PracticeClip]:
+        if getattr(self, "swagger_fake_view", False):  # drf-spectacular building the schema
+            return PracticeClip.objects.none()
         params = self.request.query_params
         status_filter = params.get("status")
         if status_filter and status_filter not in PracticeClip.Status.values:
@@ -239,6 +289,44 @@ class ClipViewSet(
     def commit(self, request: Request, pk: str) -> Response:
         clip = clip_commit(clip=self.get_object(), actor=self.user)
         return Response(clip_status_data(clip), status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        methods=["POST"],
+        request=MultipartStartSerializer,
+        responses={201: MultipartPlanSerializer},
+        description="S3 only: start a multipart upload of the original (replaces an "
+        "unfinished one). PUT each part to its URL, then call multipart/complete/.",
+    )
+    @extend_schema(methods=["DELETE"], request=None, responses={204: None})
+    @action(detail=True, methods=["post", "delete"])
+    def multipart(self, request: Request, pk: str) -> Response:
+        clip = self.get_object()
+        if request.method == "DELETE":
+            clip_multipart_abort(clip=clip, actor=self.user)
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        data = MultipartStartSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        plan = clip_multipart_start(clip=clip, actor=self.user, **data.validated_data)
+        body = {
+            "upload_id": plan.session.s3_upload_id,
+            "part_size": plan.part_size,
+            "parts": [{"part_number": number, "url": url} for number, url in plan.parts],
+            "expires_at": plan.expires_at,
+        }
+        return Response(MultipartPlanSerializer(body).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=MultipartCompleteSerializer, responses={200: MultipartDoneSerializer})
+    @action(detail=True, methods=["post"], url_path="multipart/complete")
+    def multipart_complete(self, request: Request, pk: str) -> Response:
+        data = MultipartCompleteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        session = clip_multipart_complete(
+            clip=self.get_object(),
+            actor=self.user,
+            upload_id=data.validated_data["upload_id"],
+            parts=[(p["part_number"], p["etag"]) for p in data.validated_data["parts"]],
+        )
+        return Response({"clip_id": str(session.clip_id), "size_bytes": session.offset})
 
     @extend_schema(responses={200: ClipStatusSerializer})
     @action(detail=True, methods=["get"], url_path="status")

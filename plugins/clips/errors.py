@@ -40,3 +40,13 @@ class UploadTooLarge(TooLarge):
 class NotAVideo(UnsupportedMedia):
     code = "media_unsupported_type"
     default_message = "Upload a video file (MP4, MOV, WebM, MKV or 3GP)."
+
+
+class MultipartUnavailable(Conflict):
+    code = "multipart_unavailable"
+    default_message = "Multipart uploads need S3 storage; use the upload URL or tus instead."
+
+
+class UploadPartsInvalid(InvalidInput):
+    code = "upload_parts_invalid"
+    default_message = "The parts do not complete this upload."

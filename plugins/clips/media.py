@@ -12,9 +12,10 @@ import posixpath
 import re
 import time
 from collections.abc import Callable, Iterator
-from typing import Any, BinaryIO
+from typing import Any
 
 from django.conf import settings
+from django.core.files import File
 from django.core.files.storage import default_storage
 from django.http import (
     FileResponse,
@@ -70,7 +71,14 @@ def clip_streams(*, clip: PracticeClip, absolute_url: Callable[[str], str]) -> d
     token = media_token(clip)
 
     def url(key: str) -> str | None:
+        """Playlists and the VTT are rendered by Practika (their URIs are signed per request)."""
         return _media_url(token, _relative(clip, key), absolute_url) if key else None
+
+    def file_url(key: str, *, download: bool = False) -> str | None:
+        """Plain files: on S3 a presigned GET straight away, else Practika's signed path."""
+        if not key or not storage.uses_s3():
+            return url(key)
+        return _s3_uri(key, download=download)
 
     renditions = [
         {
@@ -85,10 +93,10 @@ def clip_streams(*, clip: PracticeClip, absolute_url: Callable[[str], str]) -> d
     return {
         "hls": _media_url(token, "master.m3u8", absolute_url),
         "renditions": renditions,
-        "poster": url(clip.poster_key),
+        "poster": file_url(clip.poster_key),
         "thumbnails_vtt": url(clip.thumbnails_vtt_key),
-        "waveform": url(clip.waveform_key),
-        "original": url(clip.original_key),
+        "waveform": file_url(clip.waveform_key),
+        "original": file_url(clip.original_key, download=True),
         "expires_in": settings.PRACTIKA_MEDIA_URL_TTL_SECONDS,
     }
 
@@ -120,10 +128,13 @@ def _rewrite_uris(text: str, base_key: str, uri: Callable[[str], str]) -> str:
     return "\n".join(out) + "\n"
 
 
-def _s3_uri(key: str) -> str:
+def _s3_uri(key: str, *, download: bool = False) -> str:
     content_type = CONTENT_TYPES.get(posixpath.splitext(key)[1])
     ttl: int = settings.PRACTIKA_MEDIA_URL_TTL_SECONDS
-    return storage.s3_presigned_get(key, expires_in=ttl, content_type=content_type)
+    disposition = f'attachment; filename="{posixpath.basename(key)}"' if download else None
+    return storage.s3_presigned_get(
+        key, expires_in=ttl, content_type=content_type, content_disposition=disposition
+    )
 
 
 def _error(exc: PractikaError) -> HttpResponse:
@@ -151,14 +162,16 @@ def media_view(request: HttpRequest, token: str, path: str) -> HttpResponseBase:
 
 
 def _serve(request: HttpRequest, clip: PracticeClip, path: str) -> HttpResponseBase:
-    relative_uri: Callable[[str], str] = lambda key: posixpath.relpath(  # noqa: E731
-        _relative(clip, key), posixpath.dirname(path) or "."
-    )
-    uri = _s3_uri if storage.uses_s3() else relative_uri
     if path == "master.m3u8":
         if not clip.playable:
             raise NotFound("Not playable yet.")
-        return _text(master_playlist(clip, uri), CONTENT_TYPES[".m3u8"])
+
+        def variant_uri(key: str) -> str:
+            # Always this view (relative to the master, so still signed by the path's
+            # token): on S3 too, a variant must be rendered here to sign its segments.
+            return _relative(clip, key)
+
+        return _text(master_playlist(clip, variant_uri), CONTENT_TYPES[".m3u8"])
     key = clip.storage_prefix + path
     extension = posixpath.splitext(path)[1]
     if extension in (".m3u8", ".vtt"):
@@ -167,15 +180,17 @@ def _serve(request: HttpRequest, clip: PracticeClip, path: str) -> HttpResponseB
         with default_storage.open(key, "rb") as handle:
             text = handle.read().decode()
         if storage.uses_s3():
+            # Segments and the sprite are fetched from S3 directly, presigned per request.
             text = (
-                _rewrite_vtt(text, key, uri)
+                _rewrite_vtt(text, key, _s3_uri)
                 if extension == ".vtt"
-                else _rewrite_uris(text, key, uri)
+                else _rewrite_uris(text, key, _s3_uri)
             )
         return _text(text, CONTENT_TYPES[extension])
+    attachment = key == clip.original_key
     if storage.uses_s3():
-        return HttpResponseRedirect(_s3_uri(key))
-    return _file_response(request, key, attachment=key == clip.original_key)
+        return HttpResponseRedirect(_s3_uri(key, download=attachment))
+    return _file_response(request, key, attachment=attachment)
 
 
 def _rewrite_vtt(text: str, base_key: str, uri: Callable[[str], str]) -> str:
@@ -201,7 +216,7 @@ def _file_response(request: HttpRequest, key: str, *, attachment: bool) -> HttpR
     content_type = CONTENT_TYPES.get(posixpath.splitext(key)[1]) or (
         mimetypes.guess_type(key)[0] or "application/octet-stream"
     )
-    handle: BinaryIO = default_storage.open(key, "rb")
+    handle = default_storage.open(key, "rb")
     match = _RANGE.match(request.headers.get("Range", ""))
     response: HttpResponseBase
     if match and (match[1] or match[2]):
@@ -235,7 +250,7 @@ def _byte_range(match: re.Match[str], size: int) -> tuple[int, int]:
     return start, end
 
 
-def _read(handle: BinaryIO, length: int) -> Iterator[bytes]:
+def _read(handle: File[Any], length: int) -> Iterator[bytes]:
     try:
         while length > 0:
             chunk = handle.read(min(length, 256 * 1024))

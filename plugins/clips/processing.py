@@ -67,10 +67,7 @@ class ClipProgress:
         if not force and now - self.last_sent < 0.5:
             return
         self.last_sent = now
-        self.clip.progress = value
-        PracticeClip.objects.filter(pk=self.clip.pk).update(
-            progress=value, updated_at=timezone.now()
-        )
+        _save(self.clip, progress=value)
         self.context.progress(value)
         clip_announce(self.clip, "clip.progress")
 
@@ -78,10 +75,20 @@ class ClipProgress:
         return lambda fraction: self.set(start + (end - start) * max(0.0, min(1.0, fraction)))
 
 
+class ClipGone(JobFailed):
+    """The clip was deleted while its job ran: stop, and remove what this attempt wrote."""
+
+    def __init__(self) -> None:
+        super().__init__("clip_missing", "The clip was deleted while it was processed.")
+
+
 def _save(clip: PracticeClip, **fields: Any) -> None:
+    """Write ``fields`` (and only them); ClipGone if the clip was deleted meanwhile."""
     for name, value in fields.items():
         setattr(clip, name, value)
-    clip.save(update_fields=[*fields, "updated_at"])
+    clip.updated_at = timezone.now()
+    if not PracticeClip.objects.filter(pk=clip.pk).update(**fields, updated_at=clip.updated_at):
+        raise ClipGone()
 
 
 def clip_process(context: JobContext) -> None:
@@ -97,12 +104,18 @@ def clip_process(context: JobContext) -> None:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     try:
-        _run_stages(clip, context, progress, work)
-    except MediaRejected as exc:
-        _reject(clip, exc.code, exc.message)
-        raise JobFailed(exc.code, exc.message) from exc
-    except MediaProcessingError as exc:
-        raise JobFailed(exc.code, exc.message, exc.stderr_tail) from exc
+        try:
+            _run_stages(clip, context, progress, work)
+        except MediaRejected as exc:
+            _reject(clip, exc.code, exc.message)
+            raise JobFailed(exc.code, exc.message) from exc
+        except MediaProcessingError as exc:
+            raise JobFailed(exc.code, exc.message, exc.stderr_tail) from exc
+    except ClipGone:
+        # clip_delete removed the files when it committed; this attempt may have written
+        # more since.
+        storage.delete_prefix(clip.storage_prefix)
+        raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -113,6 +126,9 @@ def _run_stages(
     suffix = Path(clip.original_key).suffix.lower()[:10] or ".bin"
     with context.stage("fetch"):
         source = storage.fetch_to_local(clip.original_key, work / f"original{suffix}")
+        if not clip.sha256:  # not known at commit (an S3 upload without a declared one)
+            with source.open("rb") as handle:
+                _save(clip, sha256=storage.sha256_of_stream(handle))
     progress.set(4, force=True)
     with context.stage("probe"):
         info = probe(source, MediaCaps.from_settings())
@@ -130,7 +146,7 @@ def _run_stages(
     hls = work / "hls"
     threads: int = settings.PRACTIKA_FFMPEG_THREADS
     with context.stage("publish"):
-        first = _publish_first(clip, source, info, hls, prefix, progress, threads)
+        first = _publish_first(clip, context, source, info, hls, prefix, progress, threads)
     with context.stage("ladder"):
         ladder = encode_ladder(
             source, hls, info, on_progress=progress.span(30, 85), threads=threads
@@ -143,11 +159,12 @@ def _run_stages(
     progress.set(86, force=True)
     with context.stage("extras"):
         extras = _make_extras(source, info, work / "extras", f"{prefix}extras/", progress)
-    _finish(clip, prefix, renditions, extras)
+    _finish(clip, context, prefix, renditions, extras)
 
 
 def _publish_first(
     clip: PracticeClip,
+    context: JobContext,
     source: Path,
     info: ProbeResult,
     hls: Path,
@@ -161,9 +178,9 @@ def _publish_first(
             source, hls, info, name=SOURCE, on_progress=progress.span(6, 25), threads=threads
         )
         storage.store_tree(hls / SOURCE, f"{prefix}{SOURCE}/")
-        _mark_playable(clip, prefix, _rendition(first))
+        _mark_playable(clip, context, prefix, _rendition(first))
         return first
-    publisher = GrowingPlaylistPublisher(clip, info, hls / SOURCE, prefix, progress)
+    publisher = GrowingPlaylistPublisher(clip, context, info, hls / SOURCE, prefix, progress)
     first = transcode_first_rendition(
         source,
         hls,
@@ -175,7 +192,7 @@ def _publish_first(
         threads=threads,
     )
     storage.store_tree(hls / SOURCE, f"{prefix}{SOURCE}/")
-    _mark_playable(clip, prefix, _rendition(first))
+    _mark_playable(clip, context, prefix, _rendition(first))
     return first
 
 
@@ -187,9 +204,15 @@ class GrowingPlaylistPublisher:
     """
 
     def __init__(
-        self, clip: PracticeClip, info: ProbeResult, out: Path, prefix: str, progress: ClipProgress
+        self,
+        clip: PracticeClip,
+        context: JobContext,
+        info: ProbeResult,
+        out: Path,
+        prefix: str,
+        progress: ClipProgress,
     ) -> None:
-        self.clip, self.info, self.out = clip, info, out
+        self.clip, self.context, self.info, self.out = clip, context, info, out
         self.prefix = f"{prefix}{SOURCE}/"
         self.hls_prefix = prefix
         self.progress = progress
@@ -199,7 +222,7 @@ class GrowingPlaylistPublisher:
     def on_playable(self) -> None:
         self.sync()
         rendition = _provisional_rendition(self.info)
-        _mark_playable(self.clip, self.hls_prefix, rendition)
+        _mark_playable(self.clip, self.context, self.hls_prefix, rendition)
 
     def on_progress(self, fraction: float) -> None:
         self.progress.span(6, 30)(fraction)
@@ -258,7 +281,10 @@ def _keep_source_rung(first: Rendition, ladder: list[Rendition], info: ProbeResu
     )
 
 
-def _mark_playable(clip: PracticeClip, prefix: str, rendition: dict[str, Any]) -> None:
+def _mark_playable(
+    clip: PracticeClip, context: JobContext, prefix: str, rendition: dict[str, Any]
+) -> None:
+    context.beat()  # JobLost if the reaper gave this job to another worker
     _save(
         clip,
         hls_prefix=prefix,
@@ -287,9 +313,14 @@ def _make_extras(
 
 
 def _finish(
-    clip: PracticeClip, prefix: str, renditions: list[dict[str, Any]], extras: dict[str, str]
+    clip: PracticeClip,
+    context: JobContext,
+    prefix: str,
+    renditions: list[dict[str, Any]],
+    extras: dict[str, str],
 ) -> None:
     with transaction.atomic():
+        context.beat()  # still ours (and the job row stays locked until this commits)
         _save(
             clip,
             status=PracticeClip.Status.READY,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
 from practika_site.core.errors import NotFound
@@ -54,7 +55,7 @@ def clip_list(
 def clip_get(*, viewer: User, clip_id: UUID | str) -> PracticeClip:
     try:
         return _visible_to(viewer).get(pk=clip_id)
-    except (PracticeClip.DoesNotExist, ValueError) as exc:
+    except (PracticeClip.DoesNotExist, ValueError, ValidationError) as exc:
         raise NotFound("Clip not found.") from exc
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -16,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from huey_tasks.jobs import job_enqueue
-from practika_site.core.errors import Forbidden
+from practika_site.core.errors import Forbidden, InvalidInput, NotFound
 from practika_site.core.realtime import publish_on_commit
 from practika_site.courses.models import CoursePage, ExercisePage
 from practika_site.courses.selectors import course_for_page, exercise_get
@@ -26,10 +28,12 @@ from . import storage
 from .errors import (
     ClipStateConflict,
     MaxTakesReached,
+    MultipartUnavailable,
     NotAVideo,
     UploadChecksumMismatch,
     UploadExpired,
     UploadMissing,
+    UploadPartsInvalid,
     UploadSizeMismatch,
     UploadTooLarge,
 )
@@ -201,20 +205,169 @@ def clip_commit(*, clip: PracticeClip, actor: User) -> PracticeClip:
         .values_list("metadata", flat=True)
         .first()
     )
-    digest = (known or {}).get("sha256") or storage.sha256_of_key(clip.original_key)
-    if clip.declared_sha256 and digest != clip.declared_sha256:
-        raise UploadChecksumMismatch(
-            "The upload's SHA-256 differs from the one declared.",
-            details={"sha256": ["checksum mismatch"]},
-        )
+    digest: str = (known or {}).get("sha256") or ""
+    if clip.declared_sha256:
+        # Only a declared checksum is worth reading the object for (S3 uploads bypass us);
+        # otherwise the pipeline records it from the local copy it makes anyway.
+        digest = digest or storage.sha256_of_key(clip.original_key)
+        if digest != clip.declared_sha256:
+            raise UploadChecksumMismatch(
+                "The upload's SHA-256 differs from the one declared.",
+                details={"sha256": ["checksum mismatch"]},
+            )
     clip.size_bytes = size
     clip.sha256 = digest
     clip.status = PracticeClip.Status.UPLOADED
     clip.uploaded_at = timezone.now()
     clip.save()
-    job_enqueue(kind=PROCESS_JOB_KIND, target=clip)
+    _discard_unfinished_uploads(clip)
+    # Announce first: on-commit callbacks run in order, and the job may run inline (Huey's
+    # immediate mode), whose own events must come after this one.
     clip_announce(clip)
+    job_enqueue(kind=PROCESS_JOB_KIND, target=clip)
     return clip
+
+
+MIN_PART_BYTES = 5 * 1024 * 1024  # S3's smallest part (all but the last)
+MAX_PARTS = 10_000  # S3's most parts per upload
+DEFAULT_PART_BYTES = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class MultipartPlan:
+    """What the client needs for an S3 multipart upload: a presigned PUT URL per part."""
+
+    session: UploadSession
+    part_size: int
+    parts: list[tuple[int, str]]  # (part number, presigned URL)
+    expires_at: datetime
+
+
+def _part_size(size: int) -> int:
+    wanted = int(getattr(settings, "PRACTIKA_UPLOAD_PART_BYTES", DEFAULT_PART_BYTES))
+    mib = 1024 * 1024
+    smallest = -(-size // MAX_PARTS)  # so that no upload needs more than MAX_PARTS parts
+    return -(-max(wanted, MIN_PART_BYTES, smallest) // mib) * mib
+
+
+def _lock_for_upload(clip: PracticeClip, actor: User) -> PracticeClip:
+    clip = PracticeClip.objects.select_for_update().get(pk=clip.pk)
+    if not can_manage_clip(user=actor, clip=clip):
+        raise Forbidden("Only the clip's owner may upload it.")
+    if not storage.uses_s3():
+        raise MultipartUnavailable()
+    return clip
+
+
+def _abort_unfinished_multipart(clip: PracticeClip) -> int:
+    """Forget the clip's unfinished multipart uploads and abort them on S3 after commit."""
+    unfinished = list(
+        clip.uploads.filter(protocol=UploadSession.Protocol.S3_MULTIPART, completed_at__isnull=True)
+    )
+    for session in unfinished:
+        transaction.on_commit(
+            partial(storage.s3_multipart_abort, clip.original_key, upload_id=session.s3_upload_id),
+            robust=True,
+        )
+        session.delete()
+    return len(unfinished)
+
+
+@transaction.atomic
+def clip_multipart_start(
+    *, clip: PracticeClip, actor: User, size_bytes: int | None = None
+) -> MultipartPlan:
+    """Start an S3 multipart upload of the original (replacing an unfinished one)."""
+    clip = _lock_for_upload(clip, actor)
+    clip_assert_uploadable(clip)
+    if clip.declared_size is not None and size_bytes not in (None, clip.declared_size):
+        raise UploadSizeMismatch(
+            f"{size_bytes} bytes is not the {clip.declared_size} declared.",
+            details={"size_bytes": [f"expected {clip.declared_size}"]},
+        )
+    size = clip.declared_size if clip.declared_size is not None else size_bytes
+    if size is None:
+        raise InvalidInput(
+            "Say how large the file is.",
+            details={"size_bytes": ["Required when the upload request declared no size."]},
+        )
+    if size > clip.max_bytes:
+        raise UploadTooLarge(f"Uploads are limited to {clip.max_bytes} bytes.")
+    _abort_unfinished_multipart(clip)
+    part_size = _part_size(size)
+    upload_id = storage.s3_multipart_start(clip.original_key, content_type=clip.content_type)
+    session = UploadSession.objects.create(
+        clip=clip,
+        protocol=UploadSession.Protocol.S3_MULTIPART,
+        length=size,
+        s3_upload_id=upload_id,
+        expires_at=clip.upload_expires_at,
+        metadata={"part_size": part_size},
+    )
+    expires_in = max(1, int((clip.upload_expires_at - timezone.now()).total_seconds()))
+    parts = [
+        (
+            number,
+            storage.s3_multipart_part_url(
+                clip.original_key, upload_id=upload_id, part_number=number, expires_in=expires_in
+            ),
+        )
+        for number in range(1, max(1, -(-size // part_size)) + 1)
+    ]
+    return MultipartPlan(
+        session=session, part_size=part_size, parts=parts, expires_at=clip.upload_expires_at
+    )
+
+
+@transaction.atomic
+def clip_multipart_complete(
+    *, clip: PracticeClip, actor: User, upload_id: str, parts: Sequence[tuple[int, str]]
+) -> UploadSession:
+    """Assemble the uploaded parts (``(part number, ETag)``) into the original."""
+    clip = _lock_for_upload(clip, actor)
+    clip_assert_uploadable(clip)
+    session = clip.uploads.filter(
+        protocol=UploadSession.Protocol.S3_MULTIPART,
+        s3_upload_id=upload_id,
+        completed_at__isnull=True,
+    ).first()
+    if session is None:
+        raise NotFound("Upload not found.")
+    numbers = [number for number, _ in parts]
+    if len(set(numbers)) != len(numbers):
+        raise InvalidInput(details={"parts": ["Each part number may appear once."]})
+    try:
+        storage.s3_multipart_complete(
+            clip.original_key,
+            upload_id=upload_id,
+            parts=[{"PartNumber": number, "ETag": etag} for number, etag in sorted(parts)],
+        )
+    except storage.S3RequestError as exc:
+        raise UploadPartsInvalid(
+            f"S3 refused the parts ({exc.code}).", details={"parts": [exc.message or exc.code]}
+        ) from exc
+    session.offset = default_storage.size(clip.original_key)
+    session.completed_at = timezone.now()
+    session.save(update_fields=["offset", "completed_at"])
+    return session
+
+
+@transaction.atomic
+def clip_multipart_abort(*, clip: PracticeClip, actor: User) -> None:
+    clip = _lock_for_upload(clip, actor)
+    if not _abort_unfinished_multipart(clip):
+        raise NotFound("No multipart upload is in progress.")
+
+
+def _discard_unfinished_uploads(clip: PracticeClip) -> None:
+    """After commit, other unfinished uploads of the clip can never finish: free their disk
+    (the rows stay, so their clients get 409 rather than 404) and their S3 parts."""
+    unfinished = clip.uploads.filter(completed_at__isnull=True)
+    for path in unfinished.exclude(temp_path="").values_list("temp_path", flat=True):
+        transaction.on_commit(partial(Path(path).unlink, missing_ok=True), robust=True)
+    unfinished.update(temp_path="")
+    if storage.uses_s3():
+        _abort_unfinished_multipart(clip)
 
 
 @transaction.atomic
@@ -236,15 +389,11 @@ def clip_delete(*, clip: PracticeClip, actor: User) -> None:
         raise Forbidden("Only the clip's owner may delete it.")
     prefix = clip.storage_prefix
     for upload in clip.uploads.exclude(temp_path=""):
-        transaction.on_commit(partial_unlink(upload.temp_path))
+        transaction.on_commit(partial(Path(upload.temp_path).unlink, missing_ok=True), robust=True)
+    if storage.uses_s3():
+        _abort_unfinished_multipart(clip)
     clip.delete()
-    transaction.on_commit(lambda: storage.delete_prefix(prefix))
-
-
-def partial_unlink(path: str) -> Callable[[], None]:
-    from pathlib import Path
-
-    return lambda: Path(path).unlink(missing_ok=True)
+    transaction.on_commit(partial(storage.delete_prefix, prefix), robust=True)
 
 
 def clips_expire_uploads(*, now: datetime | None = None) -> int:

@@ -11,7 +11,7 @@ import hashlib
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.files import File
@@ -68,7 +68,11 @@ def fetch_to_local(key: str, dest: Path) -> Path:
     return dest
 
 
-def sha256_of_stream(stream: BinaryIO) -> str:
+class Readable(Protocol):
+    def read(self, size: int = ..., /) -> bytes: ...
+
+
+def sha256_of_stream(stream: Readable) -> str:
     digest = hashlib.sha256()
     for chunk in iter(lambda: stream.read(CHUNK_SIZE), b""):
         digest.update(chunk)
@@ -123,11 +127,19 @@ def s3_presigned_put(key: str, *, content_type: str, size: int | None, expires_i
     return str(client.generate_presigned_url("put_object", Params=params, ExpiresIn=expires_in))
 
 
-def s3_presigned_get(key: str, *, expires_in: int, content_type: str | None = None) -> str:
+def s3_presigned_get(
+    key: str,
+    *,
+    expires_in: int,
+    content_type: str | None = None,
+    content_disposition: str | None = None,
+) -> str:
     client, bucket = _s3()
     params: dict[str, Any] = {"Bucket": bucket, "Key": key}
     if content_type:
         params["ResponseContentType"] = content_type
+    if content_disposition:
+        params["ResponseContentDisposition"] = content_disposition
     return str(client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in))
 
 
@@ -143,16 +155,39 @@ def s3_multipart_part_url(key: str, *, upload_id: str, part_number: int, expires
     return str(client.generate_presigned_url("upload_part", Params=params, ExpiresIn=expires_in))
 
 
+class S3RequestError(Exception):
+    """S3 refused a request (its error code and message), e.g. a part that is missing."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
 def s3_multipart_complete(key: str, *, upload_id: str, parts: list[dict[str, Any]]) -> None:
+    """``parts``: ``[{"PartNumber": n, "ETag": etag}, ...]`` in ascending order."""
+    from botocore.exceptions import ClientError
+
     client, bucket = _s3()
-    client.complete_multipart_upload(
-        Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
-    )
+    try:
+        client.complete_multipart_upload(
+            Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
+        )
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        raise S3RequestError(str(error.get("Code", "")), str(error.get("Message", ""))) from exc
 
 
 def s3_multipart_abort(key: str, *, upload_id: str) -> None:
+    """Abort an unfinished multipart upload; one S3 no longer knows is fine."""
+    from botocore.exceptions import ClientError
+
     client, bucket = _s3()
-    client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+    try:
+        client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "NoSuchUpload":
+            raise
 
 
 def store_local_file_copy(path: Path, key: str) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC
 from email.utils import format_datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 from uuid import UUID
@@ -76,6 +77,8 @@ def _finish_upload(session: UploadSession, path: Path, sha256: str) -> None:
     if UploadSession.objects.filter(clip=clip, completed_at__isnull=False).exists():
         raise UploadAlreadyDone()
     storage.store_local_file(path, clip.original_key)
+    # Local storage moved the file; S3 copied it, and the copy must not stay on disk.
+    transaction.on_commit(partial(path.unlink, missing_ok=True), robust=True)
     session.completed_at = timezone.now()
     session.metadata = {**session.metadata, "sha256": sha256}
     session.temp_path = ""
@@ -175,7 +178,7 @@ class TusView(APIView):
         return response
 
     def owned_clip(self, request: Request, clip_id: UUID) -> PracticeClip:
-        clip = PracticeClip.objects.filter(pk=clip_id, owner=request.user).first()
+        clip = PracticeClip.objects.filter(pk=clip_id, owner_id=request.user.pk).first()
         if clip is None:
             raise NotFound("Clip not found.")
         return clip

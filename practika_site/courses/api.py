@@ -21,6 +21,7 @@ from wagtail.models import Page
 from wagtail.rich_text import expand_db_html
 
 from practika_site.core.errors import NotAuthenticated
+from practika_site.core.routing_ids import UUID_PATTERN
 from practika_site.users.models import User
 
 from .models import CoursePage, Enrollment, ExercisePage
@@ -35,8 +36,6 @@ from .selectors import (
 )
 from .services import enrollment_create, enrollment_delete
 
-# Same as practika_site.api.UUID_PATTERN, which imports this module while it loads.
-UUID_PATTERN = "[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
 ID_PARAMETER = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH)
 
 

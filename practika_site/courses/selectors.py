@@ -22,7 +22,7 @@ from django.db.models import (
     Subquery,
     Value,
 )
-from django.db.models.functions import Coalesce, Greatest, Length, Substr
+from django.db.models.functions import Coalesce, Concat, Greatest, Length, Substr
 from wagtail.models import Page
 
 from practika_site.core.errors import NotFound
@@ -105,11 +105,18 @@ def _enrolled_as(viewer: Viewer) -> Subquery | Value:
 
 
 def _count_in_course(model: type[Any], *, hidden: Q) -> Coalesce:
+    # A range on the indexed path reads only this course's subtree: descendants extend the
+    # course's path with [0-9A-Z] steps, so they sort between it and path + "~" (Wagtail
+    # gives path the "C" collation on PostgreSQL; SQLite compares bytes).
     counts = (
         visible_tree_pages(model, hidden=hidden)
-        .filter(course_path=OuterRef("path"))
+        .filter(
+            path__gt=OuterRef("path"),
+            path__lt=Concat(OuterRef("path"), Value("~"), output_field=CharField()),
+            depth=OuterRef("depth") + LEVELS_BELOW_COURSE[model],
+        )
         .order_by()
-        .values("course_path")
+        .values("depth")
         .annotate(n=Count("pk"))
         .values("n")
     )

@@ -346,6 +346,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.server": {"level": "WARNING"},
+        # Wagtail runs its search/reference index updates as django_tasks, one line each.
+        "django_tasks": {"level": "WARNING"},
         # With a handler of its own configured here, run_huey adds no second one.
         "huey": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
