@@ -160,7 +160,8 @@ def job_run(*, job_id: UUID) -> MediaJob | None:
     handler = job_handler(job.kind)
     context = JobContext(job.pk, job.kind, job.target_id, job.attempts, worker)
     if handler is None:
-        return _job_end(context, failed=JobFailed("job_unknown_kind", f"No handler for {job.kind}."))
+        unknown = JobFailed("job_unknown_kind", f"No handler for jobs of kind {job.kind}.")
+        return _job_end(context, failed=unknown)
     with _heartbeat(context):
         try:
             handler(context)
@@ -247,8 +248,9 @@ def jobs_reap(*, stale_after: timedelta | None = None) -> list[MediaJob]:
     cutoff = timezone.now() - stale_after
     reaped: list[MediaJob] = []
     stale_ids = list(
-        MediaJob.objects.filter(status=MediaJob.Status.RUNNING, heartbeat_at__lt=cutoff)
-        .values_list("pk", flat=True)[:500]
+        MediaJob.objects.filter(
+            status=MediaJob.Status.RUNNING, heartbeat_at__lt=cutoff
+        ).values_list("pk", flat=True)[:500]
     )
     for job_id in stale_ids:
         job = _reap_one(job_id, cutoff)

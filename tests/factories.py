@@ -21,7 +21,7 @@ class UserFactory(django.DjangoModelFactory[User]):
         admin = declarations.Trait(role=User.Role.ADMIN, is_staff=True, is_superuser=True)
 
     @helpers.post_generation
-    def password(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:  # noqa: N805
+    def password(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:
         obj.set_password(extracted or TEST_PASSWORD)
         if create:
             obj.save()
