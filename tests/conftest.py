@@ -75,16 +75,14 @@ def client_for(db: None) -> Callable[[User], APIClient]:
 
 
 @pytest.fixture
-def asgi_live_server(
-    transactional_db: None, django_db_serialized_rollback: None
-) -> Iterator[AsgiLiveServer]:
+def asgi_live_server(transactional_db: None) -> Iterator[AsgiLiveServer]:
     """A real uvicorn server for ``practika_site.asgi`` (HTTP and websockets on one port).
 
     ``.url`` is ``http://127.0.0.1:<port>`` and ``.ws_url`` ``ws://127.0.0.1:<port>``. The
     server runs in a thread of this process, so it sees the test's committed data and the same
     channel layer: ``practika_site.core.realtime.publish()`` from the test reaches its sockets.
-    Serialized rollback puts back what migrations created (Wagtail's root page, locale, site
-    and groups), which the flush after a transactional test would otherwise remove.
+    The flush after each transactional test removes what migrations created; the course
+    factories (tests/courses/factories.py) put back Wagtail's root page, locale and site.
     """
     with run_asgi_live_server() as server:
         yield server

@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from itertools import count
 from typing import Any
 
-from wagtail.models import Page, PageViewRestriction, Site
+from django.conf import settings
+from wagtail.coreutils import get_supported_content_language_variant
+from wagtail.models import Locale, Page, PageViewRestriction, Site
 
 from practika_site.courses.models import (
     CourseIndexPage,
@@ -27,16 +29,27 @@ def _n() -> int:
     return next(_numbers)
 
 
+def _tree_root() -> Page:
+    """Wagtail's root page, made again if a transactional test's flush removed it (with the
+    locale it needs); serialized rollback would clash with the content types on PostgreSQL."""
+    root = Page.get_first_root_node()
+    if root is None:
+        language = get_supported_content_language_variant(settings.LANGUAGE_CODE)
+        Locale.objects.get_or_create(language_code=language)
+        root = Page.add_root(instance=Page(title="Root", slug="root"))
+    return root
+
+
 def make_index(*, as_site_root: bool = True) -> CourseIndexPage:
     """A catalog under the tree root, made the default site's home page."""
     index = page_add(
-        parent=Page.get_first_root_node(),
-        page=CourseIndexPage(title="Courses", slug=f"courses-{_n()}"),
+        parent=_tree_root(), page=CourseIndexPage(title="Courses", slug=f"courses-{_n()}")
     )
     if as_site_root:
-        site = Site.objects.get(is_default_site=True)
-        site.root_page = index
-        site.save()
+        Site.objects.update_or_create(
+            is_default_site=True,
+            defaults={"hostname": "localhost", "port": 80, "root_page": index},
+        )
     return index
 
 
