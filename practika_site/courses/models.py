@@ -227,6 +227,16 @@ class ExercisePage(CourseTreePage):
         validators=[MinValueValidator(1)],
         help_text="How many takes a student may submit. Leave empty for unlimited.",
     )
+    # The teacher's model performance. The clips plugin turns it into HLS like a take (the
+    # core never imports a plugin, so the slot is a plain Wagtail document here).
+    reference_video = models.ForeignKey(
+        "wagtaildocs.Document",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="A video of the exercise done well (MP4, MOV, WebM or MKV).",
+    )
 
     parent_page_types = ["courses.LessonPage"]
     subpage_types: list[str] = []
@@ -237,6 +247,7 @@ class ExercisePage(CourseTreePage):
         FieldPanel("instructions"),
         FieldPanel("target_duration_sec"),
         FieldPanel("max_takes"),
+        FieldPanel("reference_video"),
         InlinePanel(
             "rubric_criteria",
             label="Rubric criteria",

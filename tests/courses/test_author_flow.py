@@ -179,3 +179,21 @@ def test_preview_of_a_page_not_created_yet(
     response = author_client.get(url)
     assert response.status_code == 200
     assert "Brand new" in response.content.decode()
+
+
+def test_author_attaches_a_reference_video_document(
+    tree: CourseTree, author_client: Client
+) -> None:
+    from django.core.files.base import ContentFile
+    from wagtail.documents import get_document_model
+
+    exercise = tree.exercises[0]
+    edit = reverse("wagtailadmin_pages:edit", args=[exercise.pk])
+    assert 'name="reference_video"' in author_client.get(edit).content.decode()
+    document = get_document_model().objects.create(
+        title="Scale, slowly", file=ContentFile(b"\x00\x00\x00\x18ftypmp42", name="scale.mp4")
+    )
+    exercise.reference_video = document
+    exercise.save_revision().publish()
+    exercise.refresh_from_db()
+    assert exercise.reference_video == document
