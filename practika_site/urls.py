@@ -1,7 +1,6 @@
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
@@ -9,6 +8,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from practika_site.api import build_urlpatterns
 from practika_site.core.plugins import plugin_urlpatterns
+from practika_site.core.views import public_image
 
 handler404 = "practika_site.core.errors.handler404"
 handler500 = "practika_site.core.errors.handler500"
@@ -25,8 +25,12 @@ urlpatterns = [
     path("api/v1/", include(build_urlpatterns())),
 ]
 
-if settings.DEBUG or settings.PRACTIKA_STORAGE == "local":
-    # Local media in the embedded mode; production puts nginx or S3 in front of it.
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+if settings.PRACTIKA_STORAGE == "local":
+    # Only Wagtail's images are public files. Clips are served through signed URLs and
+    # documents through Wagtail's view (page privacy applies), so MEDIA_ROOT as a whole
+    # must never be served; nginx in front follows the same rule.
+    urlpatterns += [
+        re_path(r"^media/(?P<path>(?:original_images|images)/[^/]+)$", public_image),
+    ]
 
 urlpatterns += [path("", include(wagtail_urls))]

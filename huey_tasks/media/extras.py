@@ -131,9 +131,10 @@ def make_sprite(
     """
     layout = sprite_layout(probe, interval=interval, tile_width=tile_width, columns=columns)
     args: list[str] = []
-    if median_keyframe_interval(probe) <= layout.interval:
+    if len(probe.keyframe_times) >= 2 and median_keyframe_interval(probe) <= layout.interval:
         # Keyframes are at least as dense as the thumbnails: decoding only them is
-        # many times faster and picks nearly the same frames.
+        # many times faster and picks nearly the same frames. (A lone keyframe would give
+        # the fps filter a single frame and, for a short take, no tile at all.)
         args += ["-skip_frame", "nokey"]
     graph = (
         f"fps=1/{layout.interval:g}:round=down,"

@@ -304,6 +304,12 @@ class TusUploadView(TusView):
         assert session.length is not None
         path = Path(session.temp_path)
         with _locked(path) as handle:
+            # Whoever held the lock before may have finished, replaced or ended this upload.
+            state = UploadSession.objects.filter(pk=session.pk).values("completed_at").first()
+            if state is None:
+                raise NotFound("Upload not found.")
+            if state["completed_at"] is not None:
+                raise UploadAlreadyDone()
             current = handle.seek(0, os.SEEK_END)
             if int(offset_header) != current:
                 raise OffsetMismatch(
@@ -320,12 +326,12 @@ class TusUploadView(TusView):
                 raise
             handle.flush()
             new_offset = current + written
-        UploadSession.objects.filter(pk=session.pk).update(offset=new_offset)
-        if new_offset == session.length:
-            session.offset = new_offset
-            with path.open("rb") as finished:
-                digest = storage.sha256_of_stream(finished)
-            _finish_upload(session, path, digest)
+            UploadSession.objects.filter(pk=session.pk).update(offset=new_offset)
+            if new_offset == session.length:  # finished: move it into place, still locked
+                session.offset = new_offset
+                with path.open("rb") as finished:
+                    digest = storage.sha256_of_stream(finished)
+                _finish_upload(session, path, digest)
         response = Response(status=204)
         response["Upload-Offset"] = str(new_offset)
         response["Upload-Expires"] = _http_date(session)

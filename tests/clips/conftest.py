@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from django.db import transaction
 from django.test import override_settings
 from rest_framework.test import APIClient
 
+from practika_site.core import realtime
 from practika_site.courses.models import CoursePage, Enrollment, ExercisePage
 from practika_site.users.models import User
 from tests.courses.factories import enroll, make_course_tree, make_index
@@ -128,7 +130,10 @@ def world(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
 
 @pytest.fixture
 def live_world(transactional_db: None) -> World:
-    """``world`` for tests whose data must be committed (a live server, websockets)."""
+    """``world`` for tests whose data must be committed (a live server, websockets).
+
+    ``make_index`` puts back Wagtail's root page and site when an earlier test's flush
+    removed them."""
     return make_world()
 
 
@@ -171,3 +176,26 @@ def h264_mp4(videos: Path) -> Path:
 def small_bytes() -> bytes:
     """Arbitrary upload bytes for the transport tests (never processed)."""
     return bytes(range(256)) * 1024 + b"tail"
+
+
+@dataclass
+class Published:
+    events: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+
+    def types(self, topic: str) -> list[str]:
+        return [kind for t, kind, _ in self.events if t == topic]
+
+    def of(self, topic: str, kind: str) -> list[dict[str, Any]]:
+        return [data for t, k, data in self.events if t == topic and k == kind]
+
+
+@pytest.fixture
+def published(monkeypatch: pytest.MonkeyPatch) -> Published:
+    """Every event the services publish (after commit), in order."""
+    seen = Published()
+
+    def record(topic: str, event_type: str, data: Any, *, seq: int | None = None) -> None:
+        seen.events.append((topic, event_type, json.loads(json.dumps(data))))
+
+    monkeypatch.setattr(realtime, "publish", record)
+    return seen

@@ -42,8 +42,7 @@ def put_bytes(target: dict[str, Any], data: bytes, **headers: str) -> HttpRespon
     """The signed PUT, with no API token, sending exactly the returned headers."""
     client = APIClient()
     extra = {name: value for name, value in target["headers"].items() if name != "Content-Type"}
-    return client.generic(
-        "PUT",
+    return client.put(
         path_of(target["url"]),
         data,
         content_type=target["headers"].get("Content-Type", "application/octet-stream"),

@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.utils import timezone
 
 from plugins.clips.models import PracticeClip, UploadSession
+from plugins.clips.services import clip_delete
 from practika_site.courses.models import ExercisePage
 from practika_site.users.models import User
 from tests.api.assertions import assert_error, response_json
@@ -119,9 +121,7 @@ def test_teachers_see_their_courses_clips_only(clients: Clients, world: World) -
     assert_error(clients.other_teacher.get(f"{CLIPS}{guitar.pk}/"), 404, "not_found")
 
 
-def test_admin_sees_everything(
-    world: World, client_for: Callable[[User], Any]
-) -> None:
+def test_admin_sees_everything(world: World, client_for: Callable[[User], Any]) -> None:
     from tests.factories import UserFactory
 
     admin = client_for(UserFactory.create(username="admin", admin=True))
@@ -170,9 +170,7 @@ def test_filters(clients: Clients, world: World) -> None:
         {"ordering": "-title;drop"},
     ],
 )
-def test_bad_filter_values_are_400(
-    clients: Clients, world: World, params: dict[str, str]
-) -> None:
+def test_bad_filter_values_are_400(clients: Clients, world: World, params: dict[str, str]) -> None:
     error = assert_error(clients.student.get(CLIPS, params), 400, "invalid")
     assert set(error["details"]) == set(params)
 
@@ -225,7 +223,11 @@ def test_patch_refuses_server_owned_fields_and_writes_nothing(
 
 
 def test_create_refuses_server_owned_fields(clients: Clients, world: World) -> None:
-    for field, value in (("status", "ready"), ("owner", str(world.student2.pk)), ("attempt_number", 9)):
+    for field, value in (
+        ("status", "ready"),
+        ("owner", str(world.student2.pk)),
+        ("attempt_number", 9),
+    ):
         body = {"exercise_id": str(world.exercise.uuid), "duration_sec": 3, field: value}
         error = assert_error(clients.student.post(CLIPS, body, format="json"), 400, "invalid")
         assert field in error["details"]
@@ -280,15 +282,16 @@ def test_delete_removes_row_and_files(
 def test_delete_keeps_files_if_the_transaction_rolls_back(
     clients: Clients, world: World, small_bytes: bytes, dirs: Dirs
 ) -> None:
-    from django.db import transaction
-
-    from plugins.clips.services import clip_delete
-
     clip_id = upload(clients.student, world.exercise, small_bytes)
     stored = clip(clip_id)
-    with pytest.raises(RuntimeError), transaction.atomic():
-        clip_delete(clip=stored, actor=world.student)
-        raise RuntimeError("rolled back")
+
+    def delete_then_fail() -> None:
+        with transaction.atomic():
+            clip_delete(clip=stored, actor=world.student)
+            raise RuntimeError("rolled back")
+
+    with pytest.raises(RuntimeError, match="rolled back"):
+        delete_then_fail()
     assert PracticeClip.objects.filter(pk=clip_id).exists()
     assert Path(dirs.media / stored.original_key).exists()
 
@@ -307,3 +310,11 @@ def test_list_queries_do_not_grow_with_the_clips(
     assert response_json(response)["count"] == count
     with django_assert_max_num_queries(7):
         assert clients.teacher.get(CLIPS).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "clip_id", ["-" * 34, "0" * 32, "00000000-0000-4000-8000-000000000000", "not-a-uuid"]
+)
+def test_unknown_or_malformed_ids_are_404(clients: Clients, clip_id: str) -> None:
+    for path in (f"{CLIPS}{clip_id}/", f"{CLIPS}{clip_id}/status/", f"{CLIPS}{clip_id}/streams/"):
+        assert_error(clients.student.get(path), 404, "not_found")

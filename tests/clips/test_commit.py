@@ -71,7 +71,9 @@ def test_checksum_mismatch_is_400(clients: Clients, world: World, small_bytes: b
 
 
 def test_uppercase_checksum_matches(clients: Clients, world: World, small_bytes: bytes) -> None:
-    clip_id = upload(clients.student, world.exercise, small_bytes, sha256=sha256(small_bytes).upper())
+    clip_id = upload(
+        clients.student, world.exercise, small_bytes, sha256=sha256(small_bytes).upper()
+    )
     assert commit(clients.student, clip_id).status_code == 202
 
 
@@ -106,9 +108,7 @@ def test_another_student_gets_404_and_the_teacher_403(
 
 
 def test_unknown_and_malformed_ids_are_404(clients: Clients, world: World) -> None:
-    assert_error(
-        commit(clients.student, "00000000-0000-4000-8000-000000000000"), 404, "not_found"
-    )
+    assert_error(commit(clients.student, "00000000-0000-4000-8000-000000000000"), 404, "not_found")
     assert_error(commit(clients.student, "12345"), 404, "not_found")
 
 

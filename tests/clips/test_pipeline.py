@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,37 +19,13 @@ from django.test import Client
 
 from huey_tasks.models import MediaJob
 from plugins.clips.models import PracticeClip
-from practika_site.core import realtime
 from tests import mediafiles
 from tests.api.assertions import assert_error, response_json
 
-from .conftest import Clients, World
+from .conftest import Clients, Published, World
 from .helpers import CLIPS, clip, commit, path_of, upload
 
 pytestmark = pytest.mark.django_db
-
-
-@dataclass
-class Published:
-    events: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
-
-    def types(self, topic: str) -> list[str]:
-        return [kind for t, kind, _ in self.events if t == topic]
-
-    def of(self, topic: str, kind: str) -> list[dict[str, Any]]:
-        return [data for t, k, data in self.events if t == topic and k == kind]
-
-
-@pytest.fixture
-def published(monkeypatch: pytest.MonkeyPatch) -> Published:
-    """Every event the services publish (after commit), in order."""
-    seen = Published()
-
-    def record(topic: str, event_type: str, data: Any, *, seq: int | None = None) -> None:
-        seen.events.append((topic, event_type, json.loads(json.dumps(data))))
-
-    monkeypatch.setattr(realtime, "publish", record)
-    return seen
 
 
 ProcessFn = Callable[[Clients, World, Path], PracticeClip]
@@ -76,7 +52,7 @@ def get(url: str, **headers: str) -> HttpResponseBase:
 
 def body_of(response: HttpResponseBase) -> bytes:
     if response.streaming:
-        return b"".join(response.streaming_content)  # type: ignore[attr-defined, arg-type]
+        return b"".join(response.streaming_content)  # type: ignore[attr-defined]
     return bytes(response.content)  # type: ignore[attr-defined]
 
 
@@ -103,7 +79,8 @@ def test_h264_take_becomes_ready_and_streams(
     assert made.status == PracticeClip.Status.READY, (made.error_code, made.error_message)
     assert made.progress == 100
     assert made.playable
-    assert made.playable_at is not None and made.ready_at is not None
+    assert made.playable_at is not None
+    assert made.ready_at is not None
     assert made.playable_at <= made.ready_at
     assert (made.width, made.height) == (320, 240)
     assert made.video_codec == "h264"
@@ -167,7 +144,8 @@ def test_h264_take_becomes_ready_and_streams(
     variant_text = body_of(variant).decode()
     assert "#EXT-X-ENDLIST" in variant_text
     segments = uris(variant_text)
-    assert segments and all(s.endswith(".ts") for s in segments)
+    assert segments
+    assert all(s.endswith(".ts") for s in segments)
     segment_url = resolve(variant_url, segments[0])
 
     whole = get(segment_url)
@@ -199,7 +177,8 @@ def test_h264_take_becomes_ready_and_streams(
     waveform = get(streams["waveform"])
     assert_media(waveform, 200, "application/json")
     peaks = json.loads(body_of(waveform))
-    assert peaks["peaks_per_second"] > 0 and peaks["peaks"]
+    assert peaks["peaks_per_second"] > 0
+    assert peaks["peaks"]
     original = get(streams["original"])
     assert_media(original, 200, "video/mp4")
     assert "attachment" in original["Content-Disposition"]
@@ -249,7 +228,7 @@ def test_portrait_take_plays_upright(
     clients: Clients, world: World, videos: Path, process: ProcessFn
 ) -> None:
     source = mediafiles.make_video(
-        videos / "portrait.mp4", width=640, height=360, duration=2, rotate=90
+        videos / "portrait.mp4", width=640, height=360, duration=3, rotate=90
     )
     made = process(clients, world, source)
     assert made.status == PracticeClip.Status.READY, (made.error_code, made.error_message)
@@ -261,6 +240,14 @@ def test_portrait_take_plays_upright(
     resolutions = re.findall(r"RESOLUTION=(\d+)x(\d+)", body_of(get(streams["hls"])).decode())
     assert resolutions
     assert all(int(h) > int(w) for w, h in resolutions)
+
+
+def test_short_take_with_one_keyframe_is_ready(
+    clients: Clients, world: World, videos: Path, process: ProcessFn
+) -> None:
+    source = mediafiles.make_video(videos / "short.mp4", duration=2)
+    made = process(clients, world, source)
+    assert made.status == PracticeClip.Status.READY, (made.error_code, made.error_message)
 
 
 @dataclass(frozen=True)
@@ -284,10 +271,10 @@ BAD_FILES: dict[str, Bad] = {
 
 
 @pytest.fixture
-def bad_dir(tmp_path: Path) -> Iterator[Path]:
+def bad_dir(tmp_path: Path) -> Path:
     path = tmp_path / "bad"
     path.mkdir()
-    yield path
+    return path
 
 
 @pytest.mark.parametrize("name", sorted(BAD_FILES))

@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 
 from plugins.clips.models import PracticeClip, UploadSession
 from practika_site.courses.models import ExercisePage
+from practika_site.users.models import User
 from tests.api.assertions import assert_error
 
 from .conftest import Clients, World
@@ -21,9 +22,7 @@ from .helpers import CLIPS, request_upload
 pytestmark = pytest.mark.django_db
 
 
-def test_answer_has_exactly_the_api_md_shape(
-    clients: Clients, world: World, settings: Any
-) -> None:
+def test_answer_has_exactly_the_api_md_shape(clients: Clients, world: World, settings: Any) -> None:
     before = timezone.now()
     target = request_upload(
         clients.student,
@@ -77,7 +76,7 @@ def test_attempt_numbers_count_per_student_and_exercise(clients: Clients, world:
     request_upload(clients.student, world.exercise2)
     request_upload(clients.student2, world.exercise)
 
-    def attempts(user: object, exercise: object) -> list[int | None]:
+    def attempts(user: User, exercise: ExercisePage) -> list[int | None]:
         clips = PracticeClip.objects.filter(owner=user, exercise=exercise)
         return sorted(clips.values_list("attempt_number", flat=True))  # type: ignore[type-var]
 
@@ -164,9 +163,7 @@ def test_bad_input_is_refused_and_writes_nothing(
     assert not UploadSession.objects.exists()
 
 
-def test_size_over_the_site_limit_is_413(
-    clients: Clients, world: World, settings: Any
-) -> None:
+def test_size_over_the_site_limit_is_413(clients: Clients, world: World, settings: Any) -> None:
     settings.PRACTIKA_UPLOAD_MAX_BYTES = 1000
     body = {"exercise_id": str(world.exercise.uuid), "duration_sec": 3, "size_bytes": 1001}
     assert_error(clients.student.post(CLIPS, body, format="json"), 413, "upload_too_large")

@@ -75,9 +75,13 @@ def test_tampered_token_is_403(clients: Clients, world: World, small_bytes: byte
     url: str = target["url"]
     token = url.rstrip("/").rsplit("/", 1)[1]
     flipped = token[:-3] + ("A" if token[-3] != "A" else "B") + token[-2:]
-    assert_error(put_bytes({**target, "url": url.replace(token, flipped)}, small_bytes), 403, "bad_signature")
+    assert_error(
+        put_bytes({**target, "url": url.replace(token, flipped)}, small_bytes), 403, "bad_signature"
+    )
     other = sign("media", {"c": target["clip_id"]}, expires_at=time.time() + 60)
-    assert_error(put_bytes({**target, "url": url.replace(token, other)}, small_bytes), 403, "bad_signature")
+    assert_error(
+        put_bytes({**target, "url": url.replace(token, other)}, small_bytes), 403, "bad_signature"
+    )
     assert not default_storage.exists(clip(target["clip_id"]).original_key)
 
 
@@ -146,8 +150,8 @@ class _Body(HttpRequest):
         super().__init__()
         self._stream = io.BytesIO(data)
 
-    def read(self, size: int = -1) -> bytes:
-        return self._stream.read(size)
+    def read(self, size: int | None = -1) -> bytes:
+        return self._stream.read(-1 if size is None else size)
 
 
 def test_limit_holds_without_content_length(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from plugins.clips.models import PracticeClip, UploadSession
 from tests.api.assertions import assert_error
 
 from .conftest import Clients, Dirs, World
-from .helpers import clip, commit, path_of, request_upload, stored_bytes
+from .helpers import clip, commit, path_of, put_bytes, request_upload, stored_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -51,8 +51,7 @@ def patch(
     content_type: str = OCTETS,
     **headers: str,
 ) -> Any:
-    return client.generic(
-        "PATCH",
+    return client.patch(
         path_of(location),
         data,
         content_type=content_type,
@@ -177,8 +176,7 @@ def test_missing_or_wrong_tus_resumable_is_412(
     assert_tus(response)
     assert not UploadSession.objects.exists()
     location = created(clients.student, target, len(small_bytes))
-    response = clients.student.generic(
-        "PATCH",
+    response = clients.student.patch(
         path_of(location),
         small_bytes[:10],
         content_type=OCTETS,
@@ -313,7 +311,24 @@ def test_patch_after_commit_is_409(
 def test_signed_put_then_tus_is_409(
     clients: Clients, target: dict[str, Any], small_bytes: bytes
 ) -> None:
-    from .helpers import put_bytes
-
     assert put_bytes(target, small_bytes).status_code == 200
     assert_error(tus_create(clients.student, target, len(small_bytes)), 409, "upload_already_done")
+
+
+def test_commit_frees_an_unfinished_upload_of_the_same_clip(
+    clients: Clients,
+    target: dict[str, Any],
+    small_bytes: bytes,
+    dirs: Dirs,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    location = created(clients.student, target, len(small_bytes))
+    assert patch(clients.student, location, small_bytes[:1000], 0).status_code == 204
+    assert put_bytes(target, small_bytes).status_code == 200  # another way in won the race
+    with django_capture_on_commit_callbacks(execute=True):
+        assert commit(clients.student, target["clip_id"]).status_code == 202
+    assert not any(dirs.uploads.iterdir())
+    assert offset_of(clients.student, location) == 1000
+    response = patch(clients.student, location, small_bytes[1000:], 1000)
+    assert_error(response, 409, "clip_state_conflict")
+    assert stored_bytes(clip(target["clip_id"]).original_key) == small_bytes
