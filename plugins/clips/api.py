@@ -13,14 +13,16 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
+from rest_framework.views import APIView
 
 from practika_site.core.errors import InvalidInput
 from practika_site.core.routing_ids import UUID_PATTERN
+from practika_site.courses.selectors import exercise_get
 from practika_site.users.models import User
 
 from .media import clip_streams
 from .models import PracticeClip
-from .selectors import clip_get, clip_list
+from .selectors import clip_get, clip_list, reference_clip_for
 from .services import (
     MAX_PARTS,
     clip_commit,
@@ -207,6 +209,13 @@ LIST_PARAMETERS = [
     OpenApiParameter("owner", str, description="owner (user) id"),
     OpenApiParameter("course", str, description="course id"),
     OpenApiParameter("status", str, enum=[c for c, _ in PracticeClip.Status.choices]),
+    OpenApiParameter(
+        "kind",
+        str,
+        enum=[c for c, _ in PracticeClip.Kind.choices],
+        description="take, reference or reply; every kind the caller may see when omitted "
+        "(students see their course's reference videos beside their own takes)",
+    ),
     OpenApiParameter("search", str),
     OpenApiParameter("ordering", str, enum=list(ORDERINGS)),
 ]
@@ -236,6 +245,9 @@ class ClipViewSet(
             raise InvalidInput(
                 details={"status": [f"One of {', '.join(PracticeClip.Status.values)}."]}
             )
+        kind = params.get("kind")
+        if kind and kind not in PracticeClip.Kind.values:
+            raise InvalidInput(details={"kind": [f"One of {', '.join(PracticeClip.Kind.values)}."]})
         ordering = params.get("ordering") or "-created_at"
         if ordering not in ORDERINGS:
             raise InvalidInput(details={"ordering": [f"One of {', '.join(ORDERINGS)}."]})
@@ -245,6 +257,7 @@ class ClipViewSet(
             owner_id=_uuid_param(self.request, "owner"),
             course_id=_uuid_param(self.request, "course"),
             status=status_filter,
+            kind=kind,
             search=params.get("search"),
             ordering=ordering,
         )
@@ -339,6 +352,31 @@ class ClipViewSet(
         return Response(
             clip_streams(clip=self.get_object(), absolute_url=request.build_absolute_uri)
         )
+
+
+class ReferenceSerializer(ClipStatusSerializer):
+    streams = StreamsSerializer(required=False, help_text="Present once the clip is playable.")
+
+
+class ExerciseReferenceView(APIView):
+    """``GET /api/v1/exercises/{id}/reference/``: the teacher's reference video of an
+    exercise, for anyone who may see the exercise and is in its course (and admins)."""
+
+    @extend_schema(
+        operation_id="exercises_reference_retrieve",
+        responses={200: ReferenceSerializer},
+        description="The exercise's reference clip: its processing status, plus `streams` "
+        "once it is playable. 404 `no_reference` when the exercise has none.",
+    )
+    def get(self, request: Request, exercise_id: UUID) -> Response:
+        viewer = request.user
+        assert isinstance(viewer, User)
+        exercise_get(viewer=viewer, exercise_id=exercise_id)  # 404 unless it may be seen
+        clip = reference_clip_for(viewer=viewer, exercise_id=exercise_id)
+        body = clip_status_data(clip)
+        if clip.playable:
+            body["streams"] = clip_streams(clip=clip, absolute_url=request.build_absolute_uri)
+        return Response(body)
 
 
 def register_api(router: BaseRouter) -> None:

@@ -33,6 +33,9 @@ class PracticeClip(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.TAKE)
     attempt_number = models.PositiveIntegerField(null=True, blank=True)
     title = models.CharField(max_length=200, blank=True)
+    # A reference clip's source: the exercise's ``reference_video`` document it was made from
+    # (a plain id, not a foreign key: the document may go while its clip stays playable).
+    source_document_id = models.PositiveIntegerField(null=True, blank=True, editable=False)
     notes = models.TextField(blank=True, max_length=5000)
 
     status = models.CharField(

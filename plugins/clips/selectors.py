@@ -19,8 +19,14 @@ def _visible_to(viewer: User) -> QuerySet[PracticeClip]:
     clips = PracticeClip.objects.select_related("owner", "exercise", "course")
     if is_admin(viewer):
         return clips
-    taught = Enrollment.objects.filter(user=viewer, role=Enrollment.Role.TEACHER)
-    return clips.filter(Q(owner=viewer) | Q(course_id__in=taught.values("course_id")))
+    enrolled = Enrollment.objects.filter(user=viewer)
+    taught = enrolled.filter(role=Enrollment.Role.TEACHER)
+    return clips.filter(
+        Q(owner=viewer)
+        | Q(course_id__in=taught.values("course_id"))
+        # Teachers' reference videos are for everyone in the course.
+        | Q(kind=PracticeClip.Kind.REFERENCE, course_id__in=enrolled.values("course_id"))
+    )
 
 
 def clip_list(
@@ -30,6 +36,7 @@ def clip_list(
     owner_id: UUID | None = None,
     course_id: UUID | None = None,
     status: str | None = None,
+    kind: str | None = None,
     search: str | None = None,
     ordering: str = "-created_at",
 ) -> QuerySet[PracticeClip]:
@@ -42,6 +49,8 @@ def clip_list(
         clips = clips.filter(course__uuid=course_id)
     if status:
         clips = clips.filter(status=status)
+    if kind:
+        clips = clips.filter(kind=kind)
     if search:
         clips = clips.filter(
             Q(title__icontains=search)
@@ -57,6 +66,19 @@ def clip_get(*, viewer: User, clip_id: UUID | str) -> PracticeClip:
         return _visible_to(viewer).get(pk=clip_id)
     except (PracticeClip.DoesNotExist, ValueError, ValidationError) as exc:
         raise NotFound("Clip not found.") from exc
+
+
+def reference_clip_for(*, viewer: User, exercise_id: UUID) -> PracticeClip:
+    """The reference clip of an exercise the viewer may see (check the exercise first)."""
+    clip = (
+        _visible_to(viewer)
+        .filter(exercise__uuid=exercise_id, kind=PracticeClip.Kind.REFERENCE)
+        .order_by("-created_at")
+        .first()
+    )
+    if clip is None:
+        raise NotFound("This exercise has no reference video.", code="no_reference")
+    return clip
 
 
 def clip_subscribable(*, viewer: User, clip_id: str) -> bool:

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from .api import ExerciseReferenceView
 from .media import media_view
 from .uploads import SignedUploadView, TusCreateView, TusUploadView
 
@@ -10,6 +11,11 @@ urlpatterns = [
         "api/v1/clips/<uuid:clip_id>/tus/<uuid:upload_id>/",
         TusUploadView.as_view(),
         name="tus-upload",
+    ),
+    path(
+        "api/v1/exercises/<uuid:exercise_id>/reference/",
+        ExerciseReferenceView.as_view(),
+        name="exercise-reference",
     ),
     path("media/c/<str:token>/<path:path>", media_view, name="media"),
 ]

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 from django.test import Client, override_settings
 from rest_framework.test import APIClient
+from wagtail.documents import get_document_model
 from wagtail.models import Page, Revision, Site
 
 from practika_site.courses.models import (
@@ -21,9 +25,46 @@ from practika_site.courses.models import (
     ModulePage,
     RubricCriterion,
 )
+from practika_site.users.management.commands import seed_demo
 from practika_site.users.models import User
 
 DEMO_PASSWORD = "demo-pass-for-tests"
+
+
+@pytest.fixture(scope="session")
+def _reference_videos() -> dict[int, bytes]:
+    return {}
+
+
+@pytest.fixture(autouse=True)
+def _reuse_reference_videos(
+    monkeypatch: pytest.MonkeyPatch, _reference_videos: dict[int, bytes]
+) -> None:
+    """ffmpeg really makes each distinct reference video once per session; later seeds
+    reuse its bytes (six encodes per seed would dominate these tests' time)."""
+    make = seed_demo._make_reference_video
+
+    def cached(path: Path, *, tone: int) -> Path:
+        if tone not in _reference_videos:
+            _reference_videos[tone] = make(path, tone=tone).read_bytes()
+        path.write_bytes(_reference_videos[tone])
+        return path
+
+    monkeypatch.setattr(seed_demo, "_make_reference_video", cached)
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(tmp_path: Path) -> Iterator[None]:
+    """The reference videos (documents, and their clips' copies) go under this test's tmp."""
+    storages = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path / "media", "base_url": "/media/"},
+        },
+    }
+    with override_settings(STORAGES=storages, MEDIA_ROOT=tmp_path / "media"):
+        yield
 
 
 def _seed(**options: object) -> str:
@@ -36,6 +77,12 @@ def _seed(**options: object) -> str:
 def _row_counts() -> dict[str, int]:
     models = [m for m in apps.get_models() if m._meta.app_label in {"users", "courses", "auth"}]
     models += [Page, Revision, Site, apps.get_model("wagtailcore", "GroupPagePermission")]
+    models += [get_document_model()]
+    if apps.is_installed("plugins.clips"):  # reference clips, made when exercises publish
+        models += [
+            apps.get_model("clips", "PracticeClip"),
+            apps.get_model("huey_tasks", "MediaJob"),
+        ]
     return {model._meta.label: model._default_manager.count() for model in models}
 
 
@@ -96,6 +143,42 @@ def test_second_run_changes_nothing() -> None:
     assert _row_counts() == before
     assert set(RubricCriterion.objects.values_list("uuid", flat=True)) == criteria_before
     assert "created" not in output
+
+
+@pytest.mark.django_db
+def test_every_exercise_has_a_generated_reference_video() -> None:
+    output = _seed()
+    exercises = list(ExercisePage.objects.select_related("reference_video"))
+    assert exercises
+    for exercise in exercises:
+        document = exercise.reference_video
+        assert document is not None
+        assert document.title == f"Reference: {exercise.title}"
+        assert document.file.name.endswith(".mp4")
+        with document.file.open("rb") as handle:
+            assert handle.read(12)[4:8] == b"ftyp"  # an MP4 ffmpeg wrote
+        # The live revision carries it, so publishing handed it to the pipeline.
+        live = exercise.live_revision
+        assert live is not None
+        assert live.content["reference_video"] == document.pk
+    assert output.count("created  reference video") == len(exercises)
+    if apps.is_installed("plugins.clips"):
+        clips = apps.get_model("clips", "PracticeClip").objects.filter(kind="reference")
+        assert clips.count() == len(exercises)
+
+
+@pytest.mark.django_db
+def test_attaches_reference_videos_to_exercises_seeded_without_them() -> None:
+    _seed()
+    for exercise in ExercisePage.objects.all():
+        exercise.reference_video = None
+        exercise.save_revision().publish()
+    documents = get_document_model().objects.count()
+    output = _seed()
+    assert get_document_model().objects.count() == documents  # found again, not regenerated
+    assert "created  reference video" not in output
+    assert not ExercisePage.objects.filter(reference_video__isnull=True).exists()
+    assert all(not page.has_unpublished_changes for page in ExercisePage.objects.all())
 
 
 @pytest.mark.django_db

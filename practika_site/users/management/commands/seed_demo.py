@@ -2,23 +2,29 @@
 
 Idempotent: users are found by username and pages by slug under their parent; what exists is
 left as it is (passwords included), only what is missing is created. Pages are published
-through revisions, as an author would. Reference videos arrive with the media pipeline, so
-exercises have none yet.
+through revisions, as an author would. Every exercise gets a short reference video made with
+ffmpeg (a test pattern and a tone) as a Wagtail document, set before the revision that
+publishes it; the media pipeline (the clips plugin, on ``page_published``) processes it.
 """
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
+from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils.text import slugify
+from wagtail.documents import get_document_model
 from wagtail.models import GroupPagePermission, Page, Site
 
+from huey_tasks.media.ffmpeg import run_ffmpeg
 from practika_site.core.errors import PractikaError
 from practika_site.courses.models import (
     CourseIndexPage,
@@ -34,6 +40,9 @@ from practika_site.users.models import User
 
 MODERATORS = "Moderators"
 MODERATOR_PAGE_PERMISSIONS = ("add_page", "change_page", "publish_page")
+REFERENCE_SECONDS = 6
+REFERENCE_SIZE = "640x360"
+REFERENCE_TITLE = "Reference: {title}"
 
 
 @dataclass(frozen=True)
@@ -285,9 +294,41 @@ class Command(BaseCommand):
                     LessonPage(title=lesson_spec.title, intro=lesson_spec.intro),
                     author=author,
                 )
-                for exercise_spec in lesson_spec.exercises:
-                    self._child(lesson, _exercise(exercise_spec), author=author)
+                for number, exercise_spec in enumerate(lesson_spec.exercises):
+                    self._exercise(lesson, exercise_spec, author=author, tone=440 + 110 * number)
         return course
+
+    def _exercise(self, lesson: LessonPage, spec: DemoExercise, *, author: User, tone: int) -> None:
+        """The exercise with its reference video, published in one revision; an existing
+        exercise without a reference gets one in a new revision."""
+        page = _exercise(spec)
+        page.slug = slugify(page.title)
+        existing = ExercisePage.objects.child_of(lesson).filter(slug=page.slug).first()
+        self._say(existing is None, f"page {page.title}")
+        if existing is None:
+            page.reference_video = self._reference_document(spec.title, author=author, tone=tone)
+            page_add(parent=lesson, page=page, user=author)
+        elif existing.reference_video_id is None:
+            existing.reference_video = self._reference_document(
+                spec.title, author=author, tone=tone
+            )
+            existing.save_revision(user=author, log_action=True).publish(user=author)
+
+    def _reference_document(self, exercise_title: str, *, author: User, tone: int) -> Any:
+        title = REFERENCE_TITLE.format(title=exercise_title)
+        document_model = get_document_model()
+        document = document_model.objects.filter(title=title).first()
+        self._say(document is None, f"reference video {title!r}")
+        if document is not None:
+            return document
+        with tempfile.TemporaryDirectory(prefix="practika-seed-") as work:
+            path = _make_reference_video(Path(work) / f"{slugify(exercise_title)}.mp4", tone=tone)
+            with path.open("rb") as handle:
+                document = document_model(title=title, uploaded_by_user=author)
+                document.file.save(path.name, File(handle), save=False)
+                document._set_document_file_metadata()  # size and hash, as the admin's upload
+                document.save()
+        return document
 
     def _enroll(self, *, course: CoursePage, user: User, role: Enrollment.Role) -> None:
         try:
@@ -311,6 +352,42 @@ def _exercise(spec: DemoExercise) -> ExercisePage:
         for name, description, max_score in spec.criteria
     ]
     return exercise
+
+
+def _make_reference_video(path: Path, *, tone: int) -> Path:
+    """A few seconds of H.264/AAC MP4: ffmpeg's moving test pattern and a sine tone."""
+    seconds = REFERENCE_SECONDS
+    run_ffmpeg(
+        [
+            "-f",
+            "lavfi",
+            "-i",
+            f"testsrc2=size={REFERENCE_SIZE}:rate=30:duration={seconds}",
+            "-f",
+            "lavfi",
+            "-i",
+            f"sine=frequency={tone}:sample_rate=48000:duration={seconds}",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-pix_fmt",
+            "yuv420p",
+            "-g",
+            "60",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "96k",
+            "-shortest",
+            "-movflags",
+            "+faststart",
+            str(path),
+        ],
+        timeout=120,
+        duration=seconds,
+    )
+    return path
 
 
 def _is_wagtail_welcome_page(page: Page) -> bool:
