@@ -35,7 +35,7 @@ def build_data() -> dict[str, Any]:
     admin, _ = User.objects.get_or_create(
         username="bench-admin", defaults={"role": User.Role.ADMIN, "is_superuser": True}
     )
-    existing = CoursePage.objects.count()
+    existing = CoursePage.objects.filter(slug__startswith="course-").count()
     if existing < COURSES:
         started = time.perf_counter()
         index = CourseIndexPage.objects.first()
@@ -64,8 +64,11 @@ def build_data() -> dict[str, Any]:
                     )
                 Enrollment.objects.create(course=course, user=student, role="student")
         print(f"built {COURSES} courses in {time.perf_counter() - started:.1f} s")
-    course = CoursePage.objects.order_by("path").last()
-    exercise = ExercisePage.objects.order_by("path").last()
+    # The last generated ones (other benchmarks add courses of their own to this database).
+    course = CoursePage.objects.filter(slug=f"course-{COURSES - 1}").first()
+    exercise = ExercisePage.objects.filter(
+        title=f"Exercise {COURSES - 1}.{EXERCISES_PER_COURSE - 1}"
+    ).first()
     assert course is not None
     assert exercise is not None
     return {

@@ -9,6 +9,11 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from practika_site.courses.models import ExercisePage
+    from practika_site.users.models import User
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_VAR = ROOT / "var" / "bench"
@@ -88,3 +93,71 @@ def print_table(name: str, title: str, rows: Sequence[Row], *, extra: dict[str, 
         json.dumps({"title": title, "cores": cores, **extra, "rows": [asdict(r) for r in rows]})
     )
     print(f"(JSON: {out.relative_to(ROOT)})")
+
+
+def summarize(name: str, durations_ms: Sequence[float], *, note: str = "") -> Row:
+    """A row from durations measured elsewhere (one sample is fine: p50 = p95 = max)."""
+    return Row(
+        name=name,
+        samples=len(durations_ms),
+        p50_ms=round(statistics.median(durations_ms), 2),
+        p95_ms=round(percentile(durations_ms, 0.95), 2),
+        max_ms=round(max(durations_ms), 2),
+        note=note,
+    )
+
+
+def proc_status_kib(pid: int | str = "self") -> dict[str, int]:
+    """``VmRSS`` and ``VmHWM`` (peak RSS) of a process, in KiB, from ``/proc/<pid>/status``."""
+    values: dict[str, int] = {}
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            key, _, rest = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                values[key] = int(rest.split()[0])
+    return values
+
+
+def bench_student_exercise() -> tuple[User, ExercisePage]:
+    """A student enrolled in a one-exercise course ("Bench clips"), made once and reused.
+
+    The course sits in the catalog ``api_courses`` builds (made here the same way if it does
+    not exist yet); pages are added with treebeard directly, live, without revisions.
+    """
+    from django.db import transaction
+    from wagtail.models import Page, Site
+
+    from practika_site.courses.models import (
+        CourseIndexPage,
+        CoursePage,
+        Enrollment,
+        ExercisePage,
+        LessonPage,
+        ModulePage,
+    )
+    from practika_site.users.models import User
+
+    with transaction.atomic():
+        student, _ = User.objects.get_or_create(username="bench-clips-student")
+        course = CoursePage.objects.filter(slug="bench-clips").first()
+        if course is None:
+            index = CourseIndexPage.objects.first()
+            if index is None:
+                index = Page.get_first_root_node().add_child(
+                    instance=CourseIndexPage(title="Bench catalog", slug="bench-catalog")
+                )
+                Site.objects.filter(is_default_site=True).update(root_page=index)
+            course = index.add_child(
+                instance=CoursePage(title="Bench clips", slug="bench-clips", summary="S")
+            )
+            module = course.add_child(instance=ModulePage(title="Module", slug="module"))
+            lesson = module.add_child(instance=LessonPage(title="Lesson", slug="lesson"))
+            lesson.add_child(
+                instance=ExercisePage(
+                    title="Record a take", slug="take", instructions="<p>Play.</p>"
+                )
+            )
+        Enrollment.objects.get_or_create(course=course, user=student, defaults={"role": "student"})
+        exercise = ExercisePage.objects.descendant_of(course).first()
+    assert exercise is not None
+    return student, exercise
