@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
+import mimetypes
 import os
 import time
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, Any
 
 import requests
 
 from .errors import PractikaError, ServerError, error_from_response
 
 RETRY_STATUSES = {502, 503, 504}
+CHUNK = 1024 * 1024
+FINAL_STATUSES = {"ready", "failed", "rejected"}
+ProgressCallback = Callable[[int, int], None]
 IDEMPOTENT_METHODS = {"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}
 
 
@@ -110,3 +116,114 @@ class Practika:
 
     def exercise(self, exercise_id: str) -> dict[str, Any]:
         return dict(self.request("GET", f"/api/v1/exercises/{exercise_id}/"))
+
+    # --- the practice flow (API.md) ----------------------------------------------------------
+    def request_upload(
+        self,
+        exercise_id: str,
+        duration_sec: float,
+        filename: str | None = None,
+        size_bytes: int | None = None,
+        content_type: str | None = None,
+        sha256: str | None = None,
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"exercise_id": exercise_id, "duration_sec": duration_sec}
+        optional = {
+            "filename": filename,
+            "size_bytes": size_bytes,
+            "content_type": content_type,
+            "sha256": sha256,
+        }
+        body.update({k: v for k, v in optional.items() if v is not None})
+        return dict(self.request("POST", "/api/v1/clips/", json=body))
+
+    def upload_file(
+        self,
+        upload_data: dict[str, Any],
+        path: str | Path,
+        progress: ProgressCallback | None = None,
+    ) -> Any:
+        """PUT the file to the signed URL, streamed from disk in chunks (never all in memory)."""
+        path = Path(path)
+        with path.open("rb") as handle:
+            response = self.session.request(
+                upload_data.get("method", "PUT"),
+                upload_data["url"],
+                data=_ProgressReader(handle, path.stat().st_size, progress),
+                headers=dict(upload_data.get("headers", {})),
+                timeout=self.timeout,
+            )
+        return self._decode(response)
+
+    def commit(self, clip_id: str) -> dict[str, Any]:
+        return dict(self.request("POST", f"/api/v1/clips/{clip_id}/commit/"))
+
+    def status(self, clip_id: str) -> dict[str, Any]:
+        return dict(self.request("GET", f"/api/v1/clips/{clip_id}/status/"))
+
+    def streams(self, clip_id: str) -> dict[str, Any]:
+        return dict(self.request("GET", f"/api/v1/clips/{clip_id}/streams/"))
+
+    def wait_ready(self, clip_id: str, timeout: float = 600.0, poll: float = 1.0) -> dict[str, Any]:
+        """Poll the status until the clip is ready, failed or rejected (or time runs out)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            status = self.status(clip_id)
+            if status["status"] in FINAL_STATUSES:
+                return status
+            if time.monotonic() >= deadline:
+                raise PractikaError(
+                    f"Clip {clip_id} is still {status['status']} after {timeout:.0f} s.",
+                    code="timeout",
+                )
+            time.sleep(poll)
+
+    def practice(
+        self,
+        exercise_id: str,
+        path: str | Path,
+        *,
+        duration_sec: float,
+        wait: bool = True,
+        timeout: float = 600.0,
+        progress: ProgressCallback | None = None,
+    ) -> dict[str, Any]:
+        """The whole flow: request an upload, send the file, commit, and (by default) wait."""
+        path = Path(path)
+        upload = self.request_upload(
+            exercise_id,
+            duration_sec,
+            filename=path.name,
+            size_bytes=path.stat().st_size,
+            content_type=mimetypes.guess_type(path.name)[0] or "application/octet-stream",
+            sha256=_sha256(path),
+        )
+        self.upload_file(upload, path, progress)
+        status = self.commit(upload["clip_id"])
+        return self.wait_ready(upload["clip_id"], timeout) if wait else status
+
+
+class _ProgressReader:
+    """A file that reports how much has been read; its length lets requests send a
+    Content-Length (a generator body would be sent chunked, which signed PUTs refuse)."""
+
+    def __init__(self, handle: IO[bytes], size: int, progress: ProgressCallback | None) -> None:
+        self.handle, self.size, self.progress, self.sent = handle, size, progress, 0
+
+    def __len__(self) -> int:
+        return self.size
+
+    def read(self, amount: int = -1) -> bytes:
+        chunk = self.handle.read(amount)
+        self.sent += len(chunk)
+        if self.progress is not None and chunk:
+            self.progress(self.sent, self.size)
+        return chunk
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()

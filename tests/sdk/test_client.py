@@ -112,3 +112,30 @@ def test_cli_login_stores_a_private_token_and_lists(
     assert student.username in capsys.readouterr().out
     login[-1] = "wrong"
     assert cli(login) == 3
+
+
+def test_practice_flow_from_upload_to_ready_streams(
+    asgi_live_server: AsgiLiveServer, student: User, tmp_path: Path
+) -> None:
+    from tests.mediafiles import make_video
+
+    tree = make_course_tree(make_index(), modules=1, lessons=1, exercises=1)
+    enroll(student, tree.course)
+    video = make_video(tmp_path / "take.mp4", duration=3.0)
+    client = Practika.login(asgi_live_server.url, student.username, TEST_PASSWORD)
+    sent: list[int] = []
+    done = client.practice(
+        str(tree.exercises[0].uuid),
+        video,
+        duration_sec=3.0,
+        progress=lambda n, total: sent.append(n),
+        timeout=120,
+    )
+    assert done["status"] == "ready", done
+    assert sent[-1] == video.stat().st_size
+    streams = client.streams(done["clip_id"])
+    master = client.session.get(streams["hls"], timeout=10)
+    assert master.status_code == 200
+    assert master.text.startswith("#EXTM3U")
+    with pytest.raises(Conflict):
+        client.commit(done["clip_id"])
