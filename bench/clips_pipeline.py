@@ -371,7 +371,7 @@ def main() -> None:
             for name, wall in result.stages.items()
         )
     print_table(
-        "clips_pipeline",
+        "clips_pipeline_short" if short_mode() else "clips_pipeline",
         f"clips_pipeline: commit -> playable/ready, {seconds} s 720p30 inputs vs naive ffmpeg",
         rows,
         extra=extra,

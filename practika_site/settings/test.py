@@ -17,6 +17,14 @@ from .base import HUEY, INSTALLED_APPS, REST_FRAMEWORK
 if os.environ.get("PRACTIKA_TEST_WITHOUT_EXAMPLE_PLUGIN") != "1":
     INSTALLED_APPS = ["tests.plugin_example", *INSTALLED_APPS]
 
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not SQLite's shared-cache memory database: live-server tests write from
+    # several threads, and shared cache answers "table locked" at once instead of waiting
+    # out the busy timeout as a WAL file does (and as make dev's database does).
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(VAR_DIR, f"test-{os.getpid()}.sqlite3")  # noqa: F405
+    }
+
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 HUEY = {**HUEY, "immediate": True}
