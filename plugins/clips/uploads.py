@@ -10,13 +10,14 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC
 from email.utils import format_datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NoReturn
 from uuid import UUID
 
 from django.conf import settings
@@ -45,6 +46,7 @@ from .services import clip_assert_uploadable
 from .signing import unsign
 
 TUS_VERSION = "1.0.0"
+PARTIAL_GONE_WAIT_SECONDS = 10.0
 TUS_EXTENSIONS = "creation,termination,expiration"
 CHUNK = 1024 * 1024
 
@@ -244,16 +246,16 @@ def _tus_replace_unfinished(clip: PracticeClip, length: int, metadata: str) -> U
 
 
 @contextmanager
-def _locked(path: Path) -> Iterator[BinaryIO]:
+def _locked(path: Path, on_missing: Callable[[], NoReturn]) -> Iterator[BinaryIO]:
     """Open the partial file for appending under an exclusive lock (one writer at a time).
 
-    Never creates it: a partial file removed by a termination or a newer creation while
-    this request waited must not come back as an orphan.
+    Never creates it: a partial file removed by a termination, a newer creation or the
+    chunk that finished the upload must not come back as an orphan; ``on_missing`` raises.
     """
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_APPEND)
-    except FileNotFoundError as exc:
-        raise NotFound("Upload not found.") from exc
+    except FileNotFoundError:
+        on_missing()
     with os.fdopen(descriptor, "ab") as handle:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         try:
@@ -282,6 +284,19 @@ class TusUploadView(TusView):
         response["Upload-Expires"] = _http_date(session)
         return response
 
+    @staticmethod
+    def _raise_for_missing_partial(session: UploadSession) -> NoReturn:
+        """The partial file is gone: the upload was ended or replaced (its row is gone too),
+        or another chunk finished it and is committing that right now. Wait for which."""
+        deadline = time.monotonic() + PARTIAL_GONE_WAIT_SECONDS
+        while True:
+            state = UploadSession.objects.filter(pk=session.pk).values("completed_at").first()
+            if state is not None and state["completed_at"] is not None:
+                raise UploadAlreadyDone()
+            if state is None or time.monotonic() >= deadline:
+                raise NotFound("Upload not found.")
+            time.sleep(0.05)
+
     def _offset(self, session: UploadSession) -> int:
         if session.completed_at is not None or not session.temp_path:
             return int(session.offset)
@@ -303,7 +318,11 @@ class TusUploadView(TusView):
             raise InvalidInput("Upload-Offset is required.", details={"Upload-Offset": ["integer"]})
         assert session.length is not None
         path = Path(session.temp_path)
-        with _locked(path) as handle:
+        if not path.exists():
+            # A retry that lost the race to the chunk that finished the upload: the partial
+            # file has moved into place already.
+            self._raise_for_missing_partial(session)
+        with _locked(path, on_missing=lambda: self._raise_for_missing_partial(session)) as handle:
             # Whoever held the lock before may have finished, replaced or ended this upload.
             state = UploadSession.objects.filter(pk=session.pk).values("completed_at").first()
             if state is None:
