@@ -51,15 +51,12 @@ def store_local_file(path: Path, key: str) -> str:
 
 def store_tree(local_dir: Path, prefix: str) -> list[str]:
     """Upload every file under ``local_dir`` to ``prefix`` keeping relative paths."""
-    keys = []
-    for path in sorted(p for p in local_dir.rglob("*") if p.is_file()):
-        key = f"{prefix.rstrip('/')}/{path.relative_to(local_dir).as_posix()}"
-        with path.open("rb") as handle:
-            if default_storage.exists(key):
-                default_storage.delete(key)
-            default_storage.save(key, File(handle, name=path.name))
-        keys.append(key)
-    return keys
+    return [
+        store_local_file_copy(
+            path, f"{prefix.rstrip('/')}/{path.relative_to(local_dir).as_posix()}"
+        )
+        for path in sorted(p for p in local_dir.rglob("*") if p.is_file())
+    ]
 
 
 def fetch_to_local(key: str, dest: Path) -> Path:
@@ -191,7 +188,7 @@ def s3_multipart_abort(key: str, *, upload_id: str) -> None:
 
 
 def store_local_file_copy(path: Path, key: str) -> str:
-    """Like ``store_tree`` for one file: copies (the local file stays for ffmpeg)."""
+    """Copy one local file to ``key`` (the local file stays, e.g. for ffmpeg)."""
     if default_storage.exists(key):
         default_storage.delete(key)
     with path.open("rb") as handle:
