@@ -32,6 +32,10 @@ class PracticeClip(models.Model):
     course = models.ForeignKey("courses.CoursePage", on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.TAKE)
     attempt_number = models.PositiveIntegerField(null=True, blank=True)
+    # A video reply's take: the reply is visible to that take's owner.
+    reply_to = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies"
+    )
     title = models.CharField(max_length=200, blank=True)
     # A reference clip's source: the exercise's ``reference_video`` document it was made from
     # (a plain id, not a foreign key: the document may go while its clip stays playable).

@@ -15,7 +15,8 @@ from .models import PracticeClip
 from .permissions import is_admin
 
 
-def _visible_to(viewer: User) -> QuerySet[PracticeClip]:
+def clips_visible_to(viewer: User) -> QuerySet[PracticeClip]:
+    """Every clip ``viewer`` may see; other plugins filter their objects through it."""
     clips = PracticeClip.objects.select_related("owner", "exercise", "course")
     if is_admin(viewer):
         return clips
@@ -26,7 +27,18 @@ def _visible_to(viewer: User) -> QuerySet[PracticeClip]:
         | Q(course_id__in=taught.values("course_id"))
         # Teachers' reference videos are for everyone in the course.
         | Q(kind=PracticeClip.Kind.REFERENCE, course_id__in=enrolled.values("course_id"))
+        # A teacher's video reply is for the student whose take it answers.
+        | Q(kind=PracticeClip.Kind.REPLY, reply_to__owner=viewer)
     )
+
+
+def clip_is_taught_by(*, clip: PracticeClip, user: User) -> bool:
+    """Whether ``user`` teaches the clip's course (admins count as teachers everywhere)."""
+    if is_admin(user):
+        return True
+    return Enrollment.objects.filter(
+        user=user, course_id=clip.course_id, role=Enrollment.Role.TEACHER
+    ).exists()
 
 
 def clip_list(
@@ -40,7 +52,7 @@ def clip_list(
     search: str | None = None,
     ordering: str = "-created_at",
 ) -> QuerySet[PracticeClip]:
-    clips = _visible_to(viewer)
+    clips = clips_visible_to(viewer)
     if exercise_id is not None:
         clips = clips.filter(exercise__uuid=exercise_id)
     if owner_id is not None:
@@ -63,7 +75,7 @@ def clip_list(
 
 def clip_get(*, viewer: User, clip_id: UUID | str) -> PracticeClip:
     try:
-        return _visible_to(viewer).get(pk=clip_id)
+        return clips_visible_to(viewer).get(pk=clip_id)
     except (PracticeClip.DoesNotExist, ValueError, ValidationError) as exc:
         raise NotFound("Clip not found.") from exc
 
@@ -71,7 +83,7 @@ def clip_get(*, viewer: User, clip_id: UUID | str) -> PracticeClip:
 def reference_clip_for(*, viewer: User, exercise_id: UUID) -> PracticeClip:
     """The reference clip of an exercise the viewer may see (check the exercise first)."""
     clip = (
-        _visible_to(viewer)
+        clips_visible_to(viewer)
         .filter(exercise__uuid=exercise_id, kind=PracticeClip.Kind.REFERENCE)
         .order_by("-created_at")
         .first()

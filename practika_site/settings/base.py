@@ -39,6 +39,9 @@ INSTALLED_APPS = [
     "huey_tasks",
     # Plugins: one line each; removing a line removes that feature and nothing else.
     "plugins.clips",
+    "plugins.segments",
+    "plugins.feedback",
+    "plugins.threads",
     *env.list("PRACTIKA_PLUGINS", default=[]),
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
