@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "plugins.segments",
     "plugins.feedback",
     "plugins.threads",
+    "plugins.notifications",
     *env.list("PRACTIKA_PLUGINS", default=[]),
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -288,6 +289,10 @@ SPECTACULAR_SETTINGS = {
 # --- Wagtail -------------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = "Practika"
 WAGTAILADMIN_BASE_URL = env.str("WAGTAILADMIN_BASE_URL", default="http://127.0.0.1:8000")
+# The site's address in links sent out of band (notification emails).
+PRACTIKA_SITE_URL = env.str("PRACTIKA_SITE_URL", default=WAGTAILADMIN_BASE_URL)
+# Notification emails that arrive within this long of the last one wait for one digest.
+PRACTIKA_NOTIFICATION_DIGEST_SECONDS = env.int("PRACTIKA_NOTIFICATION_DIGEST_SECONDS", default=600)
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = [
     *("csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"),
