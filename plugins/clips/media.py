@@ -101,6 +101,42 @@ def clip_streams(*, clip: PracticeClip, absolute_url: Callable[[str], str]) -> d
     }
 
 
+def clip_file_uri(
+    clip: PracticeClip,
+    key: str,
+    *,
+    token: str,
+    absolute_url: Callable[[str], str],
+    download: bool = False,
+) -> str:
+    """A signed URL of one of ``clip``'s stored files (an HLS segment, say), as a player
+    fetches it: a presigned GET on S3, else Practika's path signed by ``token``
+    (:func:`media_token`). Other plugins render playlists that point at the clip's files
+    with it."""
+    if storage.uses_s3():
+        return _s3_uri(key, download=download)
+    return _media_url(token, _relative(clip, key), absolute_url)
+
+
+def playlist_response(text: str) -> HttpResponse:
+    """A playlist rendered per request: its content type, nosniff, never cached."""
+    return _text(text, CONTENT_TYPES[".m3u8"])
+
+
+def media_file_response(
+    request: HttpRequest, key: str, *, attachment: bool = False
+) -> HttpResponseBase:
+    """One stored file with Range support (on S3, a redirect to a presigned GET)."""
+    if storage.uses_s3():
+        return HttpResponseRedirect(_s3_uri(key, download=attachment))
+    return _file_response(request, key, attachment=attachment)
+
+
+def media_error_response(exc: PractikaError) -> HttpResponse:
+    """A signed-media view's error in the API's error format (403 for a bad token...)."""
+    return _error(exc)
+
+
 def master_playlist(clip: PracticeClip, uri: Callable[[str], str]) -> str:
     lines = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-INDEPENDENT-SEGMENTS"]
     for r in sorted(clip.renditions, key=lambda r: int(r["bandwidth"])):
@@ -129,8 +165,12 @@ def _rewrite_uris(text: str, base_key: str, uri: Callable[[str], str]) -> str:
 
 
 def _s3_uri(key: str, *, download: bool = False) -> str:
-    content_type = CONTENT_TYPES.get(posixpath.splitext(key)[1])
     ttl: int = settings.PRACTIKA_MEDIA_URL_TTL_SECONDS
+    if storage.cloudfront_configured() and not download:
+        # CloudFront serves the type stored with the object; it cannot add a per-request
+        # Content-Disposition, so the original's download stays a presigned S3 GET.
+        return storage.cloudfront_signed_url(key, expires_in=ttl)
+    content_type = CONTENT_TYPES.get(posixpath.splitext(key)[1])
     disposition = f'attachment; filename="{posixpath.basename(key)}"' if download else None
     return storage.s3_presigned_get(
         key, expires_in=ttl, content_type=content_type, content_disposition=disposition

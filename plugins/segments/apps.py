@@ -10,3 +10,9 @@ class SegmentsConfig(AppConfig):
         name = "Video segments"
         version = "1.0"
         description = "Parts of a take cut out for review: instant playlist slices and MP4 exports."
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401  (connects receivers)
+        from .export import register
+
+        register()
