@@ -25,6 +25,7 @@ from .models import PracticeClip
 from .selectors import clip_get, clip_list, reference_clip_for
 from .services import (
     MAX_PARTS,
+    UploadTarget,
     clip_commit,
     clip_delete,
     clip_multipart_abort,
@@ -51,8 +52,9 @@ class WriteSerializer(serializers.Serializer[Any]):
         return attrs
 
 
-class ClipCreateSerializer(WriteSerializer):
-    exercise_id = serializers.UUIDField()
+class ClipUploadRequestSerializer(WriteSerializer):
+    """What a client declares about the video it is about to upload (takes and replies)."""
+
     duration_sec = serializers.FloatField(min_value=0.1)
     filename = serializers.CharField(max_length=255, required=False, allow_blank=True)
     size_bytes = serializers.IntegerField(min_value=1, required=False)
@@ -66,6 +68,10 @@ class ClipCreateSerializer(WriteSerializer):
         return value
 
 
+class ClipCreateSerializer(ClipUploadRequestSerializer):
+    exercise_id = serializers.UUIDField()
+
+
 class UploadTargetSerializer(serializers.Serializer[Any]):
     clip_id = serializers.UUIDField()
     url = serializers.URLField()
@@ -74,6 +80,20 @@ class UploadTargetSerializer(serializers.Serializer[Any]):
     expires_at = serializers.DateTimeField()
     max_bytes = serializers.IntegerField()
     tus_url = serializers.URLField()
+
+
+def upload_target_data(target: UploadTarget) -> dict[str, Any]:
+    """The answer to an upload request: where and how to send the bytes."""
+    body = {
+        "clip_id": target.clip.pk,
+        "url": target.url,
+        "method": target.method,
+        "headers": target.headers,
+        "expires_at": target.expires_at,
+        "max_bytes": target.max_bytes,
+        "tus_url": target.tus_url,
+    }
+    return dict(UploadTargetSerializer(body).data)
 
 
 class ClipErrorSerializer(serializers.Serializer[Any]):
@@ -276,16 +296,7 @@ class ClipViewSet(
         target = clip_request_upload(
             actor=self.user, absolute_url=request.build_absolute_uri, **data.validated_data
         )
-        body = {
-            "clip_id": target.clip.pk,
-            "url": target.url,
-            "method": target.method,
-            "headers": target.headers,
-            "expires_at": target.expires_at,
-            "max_bytes": target.max_bytes,
-            "tus_url": target.tus_url,
-        }
-        return Response(UploadTargetSerializer(body).data, status=status.HTTP_201_CREATED)
+        return Response(upload_target_data(target), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ClipUpdateSerializer, responses={200: ClipReadSerializer})
     def partial_update(self, request: Request, pk: str) -> Response:

@@ -14,6 +14,12 @@ class ClipsConfig(AppConfig):
         )
 
     def ready(self) -> None:
+        from practika_site.core.schema import name_schema_enum
+
+        # Several plugins have "status" and "kind" enums: name these after their plugin.
+        name_schema_enum("ClipStatusEnum", "plugins.clips.models.PracticeClip.Status")
+        name_schema_enum("ClipKindEnum", "plugins.clips.models.PracticeClip.Kind")
+
         from . import signals  # noqa: F401  (connects receivers)
         from .processing import register
 

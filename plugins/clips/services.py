@@ -20,7 +20,7 @@ from django.utils import timezone
 from huey_tasks.jobs import job_enqueue
 from practika_site.core.errors import Forbidden, InvalidInput, NotFound
 from practika_site.core.realtime import publish_on_commit
-from practika_site.courses.models import CoursePage, ExercisePage
+from practika_site.courses.models import CoursePage, Enrollment, ExercisePage
 from practika_site.courses.selectors import course_for_page, exercise_get
 from practika_site.users.models import User
 
@@ -38,7 +38,7 @@ from .errors import (
     UploadTooLarge,
 )
 from .models import PracticeClip, UploadSession
-from .permissions import can_manage_clip
+from .permissions import can_manage_clip, is_admin
 from .signing import sign
 
 PROCESS_JOB_KIND = "clip_process"
@@ -107,8 +107,20 @@ def clip_request_upload(
     size_bytes: int | None = None,
     content_type: str | None = None,
     sha256: str | None = None,
+    kind: PracticeClip.Kind = PracticeClip.Kind.TAKE,
+    reply_to: PracticeClip | None = None,
     absolute_url: Callable[[str], str],
 ) -> UploadTarget:
+    """A new clip awaiting its upload, and where to upload it.
+
+    ``kind`` is a student's take (numbered, within the exercise's max takes) or a teacher's
+    video reply to a take of the exercise (``REPLY``: no attempt number, no limit). A reply's
+    ``reply_to`` is the take it answers, which makes the reply visible to the take's owner;
+    pass None to link it later with ``clip_reply_link`` (the feedback plugin does so while its
+    feedback is a draft). Either way the clip goes through the same upload and processing.
+    """
+    if kind not in (PracticeClip.Kind.TAKE, PracticeClip.Kind.REPLY):
+        raise ValueError(f"Clips of kind {kind} are not uploaded by their users.")
     exercise = exercise_get(viewer=actor, exercise_id=exercise_id)
     # The type's essence: MediaRecorder blobs say 'video/webm;codecs="vp8,opus"'.
     content_type = (content_type or "").split(";", 1)[0].strip().lower()
@@ -118,21 +130,23 @@ def clip_request_upload(
     limit: int = settings.PRACTIKA_UPLOAD_MAX_BYTES
     if size_bytes is not None and size_bytes > limit:
         raise UploadTooLarge(f"Uploads are limited to {limit} bytes.")
-    # One request at a time per student: attempt numbers and max takes stay exact.
-    User.objects.select_for_update().filter(pk=actor.pk).first()
-    takes = PracticeClip.objects.filter(owner=actor, exercise=exercise, kind=PracticeClip.Kind.TAKE)
-    max_takes = getattr(exercise, "max_takes", None)
-    if max_takes and takes.count() >= max_takes:
-        raise MaxTakesReached(details={"max_takes": max_takes})
-    last = takes.order_by("-attempt_number").values_list("attempt_number", flat=True).first()
+    course = _course_of(exercise)
+    if kind == PracticeClip.Kind.REPLY:
+        _assert_can_reply(actor=actor, course=course, exercise=exercise, reply_to=reply_to)
+        attempt_number = None
+    elif reply_to is not None:
+        raise ValueError("Only a reply answers a take.")
+    else:
+        attempt_number = _next_attempt_number(actor=actor, exercise=exercise)
     now = timezone.now()
     ttl = timedelta(seconds=settings.PRACTIKA_UPLOAD_TTL_SECONDS)
     clip = PracticeClip(
         owner=actor,
         exercise=exercise,
-        course=_course_of(exercise),
-        kind=PracticeClip.Kind.TAKE,
-        attempt_number=(last or 0) + 1,
+        course=course,
+        kind=kind,
+        attempt_number=attempt_number,
+        reply_to=reply_to,
         filename=(filename or "")[:255],
         content_type=content_type,
         declared_size=size_bytes,
@@ -145,6 +159,43 @@ def clip_request_upload(
     clip.full_clean()
     clip.save()
     return _upload_target(clip, absolute_url)
+
+
+def _next_attempt_number(*, actor: User, exercise: ExercisePage) -> int:
+    # One request at a time per student: attempt numbers and max takes stay exact.
+    User.objects.select_for_update().filter(pk=actor.pk).first()
+    takes = PracticeClip.objects.filter(owner=actor, exercise=exercise, kind=PracticeClip.Kind.TAKE)
+    max_takes = getattr(exercise, "max_takes", None)
+    if max_takes and takes.count() >= max_takes:
+        raise MaxTakesReached(details={"max_takes": max_takes})
+    last = takes.order_by("-attempt_number").values_list("attempt_number", flat=True).first()
+    return (last or 0) + 1
+
+
+def _assert_can_reply(
+    *, actor: User, course: CoursePage, exercise: ExercisePage, reply_to: PracticeClip | None
+) -> None:
+    teaches = Enrollment.objects.filter(
+        user=actor, course=course, role=Enrollment.Role.TEACHER
+    ).exists()
+    if not (teaches or is_admin(actor)):
+        raise Forbidden("Only the course's teachers may record video replies.")
+    if reply_to is not None and (
+        reply_to.kind != PracticeClip.Kind.TAKE or reply_to.exercise_id != exercise.pk
+    ):
+        raise InvalidInput(details={"reply_to": ["Must be a take of this exercise."]})
+
+
+@transaction.atomic
+def clip_reply_link(*, reply: PracticeClip, take: PracticeClip) -> PracticeClip:
+    """Make ``reply`` answer ``take``: from now on the take's owner may see and play it."""
+    if reply.kind != PracticeClip.Kind.REPLY or take.kind != PracticeClip.Kind.TAKE:
+        raise ValueError("Only a reply answers, and only a take is answered.")
+    if reply.exercise_id != take.exercise_id:
+        raise InvalidInput(details={"reply_to": ["Must be a take of the reply's exercise."]})
+    reply.reply_to = take
+    reply.save(update_fields=["reply_to", "updated_at"])
+    return reply
 
 
 def _upload_target(clip: PracticeClip, absolute_url: Callable[[str], str]) -> UploadTarget:

@@ -13,3 +13,10 @@ class FeedbackConfig(AppConfig):
             "Teachers' feedback on takes: timestamped markers, drawings, rubric scores and "
             "video replies; the review queue and progress across attempts."
         )
+
+    def ready(self) -> None:
+        from practika_site.core.schema import name_schema_enum
+
+        # Several plugins have "status" and "kind" enums: name these after their plugin.
+        name_schema_enum("FeedbackStatusEnum", "plugins.feedback.choices.FeedbackStatus")
+        name_schema_enum("FeedbackMarkerKindEnum", "plugins.feedback.choices.MarkerKind")
