@@ -10,3 +10,6 @@ class ThreadsConfig(AppConfig):
         name = "Segment threads"
         version = "1.0"
         description = "Live conversations between a student and teachers about a segment."
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401  (connects receivers)

@@ -9,16 +9,17 @@ group (``thread.<uuid>``).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.apps import apps
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
 from .errors import InvalidInput
@@ -32,6 +33,7 @@ logger = logging.getLogger(__name__)
 
 TOPIC_RE = re.compile(r"^(?P<kind>[a-z][a-z0-9_-]{0,30}):(?P<id>[A-Za-z0-9_-]{1,64})$")
 EVENT_MESSAGE_TYPE = "realtime.event"
+RECHECK_MESSAGE_TYPE = "realtime.recheck"
 PUBLISH_TIMEOUT_SECONDS = 10.0
 
 
@@ -44,7 +46,11 @@ class Event(TypedDict):
 
 TopicAuthorizer = Callable[["AnyUser", str], bool]
 TopicReplayer = Callable[["AnyUser", str, int], Sequence[Event]]
+TopicHead = Callable[["AnyUser", str], int]
 FrameHandler = Callable[["AnyUser", str, Mapping[str, Any]], None]
+# (user, topic id, the connection's channel name): presence and the like.
+ConnectionJoinHook = Callable[["AnyUser", str, str], Sequence[Event]]
+ConnectionHook = Callable[["AnyUser", str, str], None]
 
 
 @dataclass(frozen=True)
@@ -55,12 +61,26 @@ class TopicKind:
     database; the consumer runs them in a worker thread. ``replay(user, id, since)`` returns
     the events after ``since`` in order, for clients that reconnect. ``handlers`` maps client
     frame types (``typing``, ``message``) to functions that raise ``PractikaError`` to refuse.
+
+    ``head(user, id)`` is the seq of the topic's latest event. A kind that gives it promises
+    that its seqs count up by one per event, so the consumer can tell a gap (an event lost
+    while the channel layer was down, or two events published out of order by different
+    processes) and fill it from ``replay`` instead of letting the client miss it.
+
+    Per connection: ``on_join(user, id, channel_name)`` runs after a subscribe (and its
+    replay) and returns events for this client only; ``on_leave`` runs on unsubscribe,
+    disconnect and lost access; ``keepalive`` every ``KEEPALIVE_SECONDS`` while subscribed,
+    so state kept per connection (presence) can expire when a server dies without leaving.
     """
 
     name: str
     can_subscribe: TopicAuthorizer
     replay: TopicReplayer | None = None
     handlers: Mapping[str, FrameHandler] = field(default_factory=dict)
+    head: TopicHead | None = None
+    on_join: ConnectionJoinHook | None = None
+    on_leave: ConnectionHook | None = None
+    keepalive: ConnectionHook | None = None
 
 
 class TopicRegistry:
@@ -115,6 +135,11 @@ def group_name(topic: str) -> str:
     return f"{kind}.{topic_id}"
 
 
+def user_connections_group(user_id: object) -> str:
+    """The group every ``/ws/`` connection of a user joins, for control messages."""
+    return f"connections.{user_id}"
+
+
 def make_event(
     topic: str, event_type: str, data: Mapping[str, Any], seq: int | None = None
 ) -> Event:
@@ -140,15 +165,10 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return None
 
 
-def publish(
-    topic: str, event_type: str, data: Mapping[str, Any], *, seq: int | None = None
-) -> None:
-    """Send an event to the topic's subscribers now. Services use publish_on_commit."""
+def _group_send(group: str, message: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    event = make_event(topic, event_type, data, seq)
-    group, message = group_name(topic), {"type": EVENT_MESSAGE_TYPE, "event": event}
     loop = _consumer_loop
     if (
         isinstance(layer, InMemoryChannelLayer)
@@ -162,6 +182,18 @@ def publish(
     async_to_sync(layer.group_send)(group, message)
 
 
+def publish(
+    topic: str, event_type: str, data: Mapping[str, Any], *, seq: int | None = None
+) -> None:
+    """Send an event to the topic's subscribers now. Services use publish_on_commit."""
+    event = make_event(topic, event_type, data, seq)
+    # Encoded once here, not once per subscriber: a thread with hundreds of sockets on a
+    # server would otherwise spend its fan-out re-encoding the same frame.
+    frame = json.dumps(event, cls=DjangoJSONEncoder)
+    message = {"type": EVENT_MESSAGE_TYPE, "topic": topic, "seq": seq, "frame": frame}
+    _group_send(group_name(topic), message)
+
+
 def publish_on_commit(
     topic: str, event_type: str, data: Mapping[str, Any], *, seq: int | None = None
 ) -> None:
@@ -171,4 +203,39 @@ def publish_on_commit(
     committed; clients catch up by replay.
     """
     group_name(topic)  # validate now, in the caller's stack
-    transaction.on_commit(partial(publish, topic, event_type, data, seq=seq), robust=True)
+
+    def publish_after_commit() -> None:
+        publish(topic, event_type, data, seq=seq)
+
+    # A function, not a partial: Django's robust on_commit names the callback when it logs a
+    # failure and raises AttributeError on a partial (no __qualname__), undoing "robust".
+    transaction.on_commit(publish_after_commit, robust=True)
+
+
+def recheck_subscriptions(
+    *, user_id: object = None, topic: str | None = None, kind: str | None = None
+) -> None:
+    """Make connections ask ``can_subscribe`` again now and drop the topics it refuses.
+
+    Aimed at one user's connections (``user_id``), or at a topic's subscribers (``topic``);
+    ``kind`` narrows which of their topics are checked. A dropped topic gets an ``error``
+    frame with code ``forbidden``; the socket stays open.
+    """
+    if (user_id is None) == (topic is None):
+        raise ValueError("Give exactly one of user_id and topic.")
+    group = user_connections_group(user_id) if topic is None else group_name(topic)
+    _group_send(group, {"type": RECHECK_MESSAGE_TYPE, "topic": topic, "kind": kind})
+
+
+def recheck_subscriptions_on_commit(
+    *, user_id: object = None, topic: str | None = None, kind: str | None = None
+) -> None:
+    """recheck_subscriptions once the change that took access away is committed (and
+    visible to the connections' own database reads)."""
+    if topic is not None:
+        group_name(topic)  # validate now, in the caller's stack
+
+    def recheck_after_commit() -> None:
+        recheck_subscriptions(user_id=user_id, topic=topic, kind=kind)
+
+    transaction.on_commit(recheck_after_commit, robust=True)  # a function: see above

@@ -66,3 +66,51 @@ def ledger(monkeypatch: pytest.MonkeyPatch) -> Ledger:
     )
     monkeypatch.setattr(consumers, "get_topic_registry", lambda: registry)
     return kept
+
+
+@dataclass
+class HookedLedger(Ledger):
+    """A ledger whose kind also gives ``head`` and the per-connection hooks, and records them."""
+
+    calls: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def head(self, user: AnyUser, topic_id: str) -> int:
+        return len(self.events.get(topic_id, []))
+
+    def on_join(self, user: AnyUser, topic_id: str, channel_name: str) -> Sequence[Event]:
+        self.calls.append(("join", topic_id, channel_name))
+        return [make_event(f"hooked:{topic_id}", "hooked.welcome", {"to": user.get_username()})]
+
+    def on_leave(self, user: AnyUser, topic_id: str, channel_name: str) -> None:
+        self.calls.append(("leave", topic_id, channel_name))
+
+    def keepalive(self, user: AnyUser, topic_id: str, channel_name: str) -> None:
+        self.calls.append(("keepalive", topic_id, channel_name))
+
+    def append_hooked(self, topic_id: str, n: int) -> Event:
+        event = self.append(topic_id, "hooked.entry", {"n": n})
+        return {**event, "topic": f"hooked:{topic_id}"}
+
+
+@pytest.fixture
+def hooked(monkeypatch: pytest.MonkeyPatch) -> HookedLedger:
+    """Adds ``hooked``: a topic kind with replay, head and connection hooks, for this test."""
+    kept = HookedLedger()
+
+    def replay(user: AnyUser, topic_id: str, since: int) -> Sequence[Event]:
+        return [{**e, "topic": f"hooked:{topic_id}"} for e in kept.replay(user, topic_id, since)]
+
+    registry: TopicRegistry = build_topic_registry()
+    registry.register(
+        TopicKind(
+            name="hooked",
+            can_subscribe=kept.can_subscribe,
+            replay=replay,
+            head=kept.head,
+            on_join=kept.on_join,
+            on_leave=kept.on_leave,
+            keepalive=kept.keepalive,
+        )
+    )
+    monkeypatch.setattr(consumers, "get_topic_registry", lambda: registry)
+    return kept
