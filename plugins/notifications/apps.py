@@ -15,12 +15,11 @@ class NotificationsConfig(AppConfig):
         )
 
     def ready(self) -> None:
-        from django.conf import settings
+        from practika_site.core.schema import name_schema_enum
 
         from .receivers import connect_receivers
 
-        # Several plugins have a "kind" enum: the schema names this one after its model.
-        enum_names = settings.SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})
-        enum_names["NotificationKindEnum"] = "plugins.notifications.models.NotificationKind"
+        # Several plugins have "status" and "kind" enums: name these after their plugin.
+        name_schema_enum("NotificationKindEnum", "plugins.notifications.models.NotificationKind")
 
         connect_receivers()
