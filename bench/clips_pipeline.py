@@ -73,6 +73,7 @@ class PipelineResult:
     stage_cpu: dict[str, float]
     server_playable_s: float | None
     size_bytes: int
+    rungs: str  # the master playlist's variants, e.g. "360p 540p source=1280x720"
 
 
 def short_mode() -> bool:
@@ -270,6 +271,10 @@ def run_pipeline(source: Source) -> PipelineResult:
         stage_cpu={k: round(v, 2) for k, v in stage_cpu.items() if k and v > 0.005},
         server_playable_s=server_playable,
         size_bytes=int(clip.size_bytes or 0),
+        rungs=" ".join(
+            f"{r['name']}={r['width']}x{r['height']}" if r["name"] == "source" else r["name"]
+            for r in clip.renditions
+        ),
     )
     storage.delete_prefix(clip.storage_prefix)  # GBs for a 10-minute take: do not keep them
     clip.delete()
@@ -325,7 +330,7 @@ def _rows(
             f"{result.ready_s / duration:.3f}x duration; ffmpeg CPU {pipeline_cpu:.0f} s",
         ),
         summarize(
-            f"{source.key}: ladder stage 360/540/720p",
+            f"{source.key}: ladder stage ({result.rungs})",
             _ms(ladder),
             note=f"{ladder / duration:.3f}x duration (target < {LADDER_TARGET_RATIO}x: "
             f"{ladder_met}); CPU/cores {ladder_cpu:.3f}x duration; {ladder / naive:.2f}x naive",

@@ -100,8 +100,11 @@ def job_handler(kind: str) -> JobHandler | None:
 
 
 @transaction.atomic
-def job_enqueue(*, kind: str, target: Model, max_attempts: int | None = None) -> MediaJob:
-    """Create the job for ``target`` (or return the active one) and enqueue it on commit."""
+def job_enqueue(
+    *, kind: str, target: Model, max_attempts: int | None = None, delay: float = 0
+) -> MediaJob:
+    """Create the job for ``target`` (or return the active one) and enqueue it on commit,
+    to run at once or ``delay`` seconds later (it waits ``queued`` until then)."""
     target_type = ContentType.objects.get_for_model(target)
     active = (
         MediaJob.objects.select_for_update()
@@ -121,7 +124,7 @@ def job_enqueue(*, kind: str, target: Model, max_attempts: int | None = None) ->
         target_id=target.pk,
         max_attempts=max_attempts or settings.PRACTIKA_JOB_MAX_ATTEMPTS,
     )
-    transaction.on_commit(partial(_send_to_queue, job.pk))
+    transaction.on_commit(partial(_send_to_queue, job.pk, delay))
     return job
 
 

@@ -7,15 +7,19 @@ Typical use by a job, each step on a local temp copy of the upload::
 
     caps = MediaCaps.from_settings()
     info = probe(src, caps)                       # MediaRejected -> clip "rejected"
-    if info.is_fast_publishable:
-        first = remux_to_hls(src, out, info)      # seconds; playable at once
-    else:
+    if info.is_fast_publishable:                  # seconds; plays while it grows
+        first = remux_to_hls(src, out, info, on_playable=mark_playable)
+    else:                                         # the lowest rung, playable after 2 segments
         first = transcode_first_rendition(src, out, info, on_playable=mark_playable)
-    ladder = encode_ladder(src, out, info, on_progress=report)
-    keep = info.is_fast_publishable and segments_aligned(first, ladder[0])
-    write_master_playlist([*ladder, first] if keep else ladder, out / "master.m3u8")
-    make_poster(src, out / "poster.jpg", info)
-    make_sprite(src, out / "sprite.jpg", out / "sprite.vtt", info)
+    # The first rendition stands in for the rung of its size where segments line up, so
+    # only the other heights are encoded (one decode, one process).
+    ladder = encode_ladder(src, out, info, heights=(540, 720), on_progress=report)
+    keep = segments_aligned(first, ladder[0])
+    write_master_playlist([first, *ladder] if keep else ladder, out / "master.m3u8")
+    # Extras read rungs (keyframes every 2 s), joined into one MP4, not the source.
+    frames = rendition_to_mp4(out, ladder[0], out / "frames.mp4")
+    make_poster(frames, out / "poster.jpg", probe(frames, caps))
+    make_sprite(frames, out / "sprite.jpg", out / "sprite.vtt", probe(frames, caps))
     make_waveform(src, out / "waveform.json", info)
 
 Failures raise :class:`MediaRejected` (the file is bad, do not retry) or
@@ -42,6 +46,8 @@ from .hls import (
     parse_media_playlist,
     playlist_has_segments,
     remux_to_hls,
+    rendition_to_mp4,
+    segment_at,
     segments_aligned,
     transcode_first_rendition,
     write_master_playlist,
@@ -70,7 +76,9 @@ __all__ = [
     "parse_media_playlist",
     "playlist_has_segments",
     "remux_to_hls",
+    "rendition_to_mp4",
     "run_ffmpeg",
+    "segment_at",
     "segments_aligned",
     "timeout_for",
     "transcode_first_rendition",

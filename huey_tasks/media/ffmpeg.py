@@ -31,6 +31,8 @@ from typing import IO
 #: lists ``mov,mp4,m4a,3gp,3g2,mj2`` and ``matroska,webm``). ffmpeg matches the detected
 #: demuxer's name list against this list, so HLS, concat, image and raw demuxers all fail.
 INPUT_FORMAT_WHITELIST = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm"
+#: The demuxer of this library's own HLS segments, which it may read back (never an upload).
+OWN_SEGMENT_FORMAT = "mpegts"
 #: Protocols an input may use: local files only, never a URL.
 INPUT_PROTOCOL_WHITELIST = "file"
 #: How much of ffmpeg's stderr a result or an error keeps.
@@ -130,13 +132,17 @@ def local_input_path(path: Path | str) -> Path:
     return resolved
 
 
-def input_args(path: Path | str) -> list[str]:
-    """The ffmpeg arguments that open ``path`` safely; every input must be passed this way."""
+def input_args(path: Path | str, *, formats: str = INPUT_FORMAT_WHITELIST) -> list[str]:
+    """The ffmpeg arguments that open ``path`` safely; every input must be passed this way.
+
+    ``formats`` stays the upload whitelist except for files this library wrote itself
+    (:data:`OWN_SEGMENT_FORMAT`).
+    """
     return [
         "-protocol_whitelist",
         INPUT_PROTOCOL_WHITELIST,
         "-format_whitelist",
-        INPUT_FORMAT_WHITELIST,
+        formats,
         "-i",
         str(local_input_path(path)),
     ]
@@ -157,7 +163,9 @@ def _bound_threads(args: Sequence[str], threads: int) -> list[str]:
     return [*bounded, "-threads", str(threads), args[-1]]
 
 
-def build_command(args: Sequence[str], *, threads: int, progress_fd: int) -> list[str]:
+def build_command(
+    args: Sequence[str], *, threads: int, progress_fd: int, progress_period: float = 0.5
+) -> list[str]:
     """The full command line of :func:`run_ffmpeg` (exposed so callers can log it)."""
     return [
         *_nice_prefix(),
@@ -171,7 +179,7 @@ def build_command(args: Sequence[str], *, threads: int, progress_fd: int) -> lis
         "-progress",
         f"pipe:{progress_fd}",
         "-stats_period",
-        "0.5",
+        f"{progress_period:g}",
         "-filter_threads",
         str(threads),
         "-filter_complex_threads",
@@ -283,18 +291,22 @@ def run_ffmpeg(
     on_progress: Callable[[float], None] | None = None,
     cwd: Path | None = None,
     stdout_sink: Callable[[bytes], None] | None = None,
+    progress_period: float = 0.5,
 ) -> FFmpegRun:
     """Run ffmpeg with ``args`` (inputs built with :func:`input_args`, the output last).
 
     ``on_progress`` gets increasing fractions in 0..1 (only when ``duration`` is known),
     on the calling thread so it may touch the database; it ends with 1.0 on success. An
-    exception from it kills ffmpeg and propagates. ``stdout_sink`` receives ffmpeg's
+    exception from it kills ffmpeg and propagates; ``progress_period`` is how often (s)
+    ffmpeg reports. ``stdout_sink`` receives ffmpeg's
     stdout (output ``pipe:1``) on a reader thread. Raises :class:`MediaProcessingError`
     with code ``media_timeout`` after ``timeout`` seconds (the process group is killed) or
     ``media_ffmpeg_failed`` on a non-zero exit.
     """
     progress_read, progress_write = os.pipe()
-    command = build_command(args, threads=threads, progress_fd=progress_write)
+    command = build_command(
+        args, threads=threads, progress_fd=progress_write, progress_period=progress_period
+    )
     started = time.monotonic()
     try:
         proc = subprocess.Popen(

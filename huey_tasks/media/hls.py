@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,13 @@ from typing import Any, NamedTuple
 
 import av
 
-from .ffmpeg import MediaProcessingError, input_args, run_ffmpeg, timeout_for
+from .ffmpeg import (
+    OWN_SEGMENT_FORMAT,
+    MediaProcessingError,
+    input_args,
+    run_ffmpeg,
+    timeout_for,
+)
 from .probe import SEGMENT_SECONDS, ProbeResult
 
 PLAYLIST_NAME = "index.m3u8"
@@ -211,9 +218,15 @@ def remux_to_hls(
     segment_seconds: float = SEGMENT_SECONDS,
     name: str = "source",
     on_progress: Callable[[float], None] | None = None,
+    on_playable: Callable[[], None] | None = None,
+    playable_segments: int = 1,
     threads: int = 2,
 ) -> Rendition:
-    """Copy an H.264/AAC source into a VOD HLS rendition without re-encoding (seconds).
+    """Copy an H.264/AAC source into an HLS rendition without re-encoding (seconds).
+
+    A VOD playlist; with ``on_playable`` an EVENT playlist instead (ffmpeg ends it with
+    ENDLIST), which players can start while the remux runs: ``on_playable`` is called as
+    :func:`transcode_first_rendition` calls it, within a tenth of a second.
 
     Segments cut at the source's keyframes, so their boundaries match the ladder only
     when :attr:`ProbeResult.keyframe_interval_ok`. Requires ``probe.is_fast_publishable``.
@@ -221,15 +234,21 @@ def remux_to_hls(
     if not probe.is_fast_publishable:
         raise ValueError("remux_to_hls needs an upright H.264 source with AAC or no audio")
     target = _prepare(out_dir, name)
+    playlist = target / PLAYLIST_NAME
+    playlist_type = "event" if on_playable is not None else "vod"
     args = [*input_args(src), *_stream_maps(probe), "-c", "copy", *_NO_METADATA]
-    args += _hls_args(str(target), str(target / PLAYLIST_NAME), "vod", segment_seconds)
+    args += _hls_args(str(target), str(playlist), playlist_type, segment_seconds)
+    notify = _PlayableNotifier(playlist, playable_segments, on_playable, on_progress)
     run_ffmpeg(
         args,
         timeout=timeout_for(probe.duration, factor=0.5),
         threads=threads,
         duration=probe.duration,
-        on_progress=on_progress,
+        on_progress=notify.progress,
+        # A remux writes the first segments within milliseconds: look often.
+        progress_period=0.1 if on_playable is not None else 0.5,
     )
+    notify.check()
     return build_rendition(out_dir, name, probe.width, probe.height, probe.fps)
 
 
@@ -267,6 +286,7 @@ def transcode_first_rendition(
         threads=threads,
         duration=probe.duration,
         on_progress=notify.progress,
+        progress_period=0.2,  # how soon the first segments are noticed
     )
     notify.check()
     return build_rendition(out_dir, name, rung.width, rung.height, _output_fps(probe))
@@ -406,6 +426,53 @@ def _prepare(out_dir: Path, name: str) -> Path:
         if stale.is_file():
             stale.unlink()
     return target
+
+
+def rendition_to_mp4(
+    out_dir: Path,
+    rendition: Rendition,
+    dest: Path,
+    *,
+    first: int = 0,
+    count: int | None = None,
+    threads: int = 2,
+) -> Path:
+    """Segments ``first`` to ``first + count`` (default: to the end) of a rendition this
+    library wrote in ``out_dir``, as one MP4 of their video (stream copy, no encode).
+
+    For tools that read one file (the sprite, the poster): a rung with keyframes every 2 s
+    is much cheaper to read than the source, whose decoder may have to decode every frame.
+    """
+    segments = rendition.segments[first : None if count is None else first + count]
+    if not segments:
+        raise ValueError(f"{rendition.name} has no segments from {first}")
+    directory = out_dir / Path(rendition.playlist).parent
+    joined = dest.with_name(f".{dest.stem}.joined.ts")
+    try:
+        with joined.open("wb") as target:  # MPEG-TS segments concatenate into one stream
+            for segment in segments:
+                with (directory / segment.uri).open("rb") as part:
+                    shutil.copyfileobj(part, target, 1024 * 1024)
+        args = [*input_args(joined, formats=OWN_SEGMENT_FORMAT), "-map", "0:v:0", "-c", "copy"]
+        duration = sum(segment.duration for segment in segments)
+        run_ffmpeg(
+            [*args, *_NO_METADATA, "-f", "mp4", str(dest)],
+            timeout=timeout_for(duration, factor=0.2),
+            threads=threads,
+        )
+    finally:
+        joined.unlink(missing_ok=True)
+    return dest
+
+
+def segment_at(rendition: Rendition, seconds: float) -> tuple[int, float]:
+    """The index of the segment playing at ``seconds``, and that time inside it."""
+    start = 0.0
+    for index, segment in enumerate(rendition.segments):
+        if seconds < start + segment.duration or index == len(rendition.segments) - 1:
+            return index, max(0.0, seconds - start)
+        start += segment.duration
+    raise ValueError(f"{rendition.name} has no segments")
 
 
 def build_rendition(

@@ -360,11 +360,14 @@ def _display_size(stream: Any, rotation: int) -> tuple[int, int]:
 
 
 def _fps(stream: Any, scan: _Scan, duration: float) -> float:
-    for rate in (stream.average_rate, stream.guessed_rate):
-        if rate and 0 < rate < 10_000:
-            return float(rate)
+    if stream.average_rate and 0 < stream.average_rate < 10_000:
+        return float(stream.average_rate)
+    # Without an average (a browser's variable-rate MediaRecorder WebM), the guessed rate is
+    # only the timestamps' tick, 1000/s in Matroska: the frames counted are the truth.
     if scan.count > 1 and duration > 0:
         return scan.count / duration
+    if stream.guessed_rate and 0 < stream.guessed_rate < 10_000:
+        return float(stream.guessed_rate)
     raise MediaRejected("media_unreadable", "The video frame rate cannot be determined.")
 
 

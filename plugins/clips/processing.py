@@ -1,8 +1,10 @@
 """The clip side of the media pipeline: the ``clip_process`` job handler.
 
-Stages: fetch the original to local disk, probe it, publish a first playable rendition fast
-(remux for H.264/AAC, else a transcoded EVENT playlist that plays while it grows), encode
-the ladder, make poster/sprite/waveform, then switch the clip to ``ready``. Each attempt
+Stages: fetch the original (on local disk ffmpeg reads the stored file in place), probe it,
+publish a first playable rendition fast (remux for H.264/AAC, else the ladder's lowest rung
+transcoded; either as an EVENT playlist stored while it grows), encode the rest of the
+ladder (the first rendition stands in for its own rung where it can), make poster, sprite
+and waveform, then switch the clip to ``ready``. Each attempt
 writes under its own prefix and the clip points at it only when a stage is complete, so a
 retried job never mixes halves of two attempts; older attempts are removed at the end.
 """
@@ -17,17 +19,26 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
-from huey_tasks.jobs import JobContext, JobFailed, register_job_handler
+from huey_tasks.jobs import JobContext, JobFailed, job_enqueue, register_job_handler
 from huey_tasks.media.extras import make_poster, make_sprite, make_waveform
 from huey_tasks.media.ffmpeg import MediaProcessingError, MediaRejected
 from huey_tasks.media.hls import (
+    MAX_LADDER_FPS,
     Rendition,
+    Rung,
+    build_rendition,
     encode_ladder,
+    ladder_rungs,
     parse_media_playlist,
     remux_to_hls,
+    rendition_to_mp4,
+    rung_size,
+    segment_at,
     segments_aligned,
     transcode_first_rendition,
 )
@@ -36,19 +47,35 @@ from huey_tasks.models import MediaJob
 
 from . import storage
 from .models import PracticeClip
+from .references import reference_original_import
 from .services import PROCESS_JOB_KIND, clip_announce
 from .signals import clip_failed, clip_ready
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["PROCESS_JOB_KIND", "clip_job_finished", "clip_process", "register"]
+__all__ = [
+    "PROCESS_JOB_KIND",
+    "SOURCE_CLEANUP_JOB_KIND",
+    "clip_job_finished",
+    "clip_process",
+    "clip_source_cleanup",
+    "register",
+]
 
 SOURCE = "source"  # the first rendition: the remuxed original or the first transcoded rung
 PLAYLIST = "index.m3u8"
+FIRST_RUNG_SHORT_SIDE = 360  # a transcoded first rendition is the ladder's lowest rung
+PLAYABLE_SEGMENTS = 2  # playable once this many segments (4 s) are stored
+#: A remux may stand in for the top rung up to this multiple of the rung's peak bit rate.
+REUSE_MAX_BITRATE_FACTOR = 4
+SOURCE_CLEANUP_JOB_KIND = "clip_source_cleanup"
+#: After the media URL lifetime, a little longer: a URL signed just before ready expires.
+SOURCE_CLEANUP_MARGIN_SECONDS = 60
 
 
 def register() -> None:
     register_job_handler(PROCESS_JOB_KIND, clip_process)
+    register_job_handler(SOURCE_CLEANUP_JOB_KIND, clip_source_cleanup)
 
 
 class ClipProgress:
@@ -110,6 +137,9 @@ def clip_process(context: JobContext) -> None:
             _reject(clip, exc.code, exc.message)
             raise JobFailed(exc.code, exc.message) from exc
         except MediaProcessingError as exc:
+            if not PracticeClip.objects.filter(pk=clip.pk).exists():
+                # ffmpeg reads a local original in place: a deletion pulls it from under it.
+                raise ClipGone() from exc
             raise JobFailed(exc.code, exc.message, exc.stderr_tail) from exc
     except ClipGone:
         # clip_delete removed the files when it committed; this attempt may have written
@@ -125,7 +155,13 @@ def _run_stages(
 ) -> None:
     suffix = Path(clip.original_key).suffix.lower()[:10] or ".bin"
     with context.stage("fetch"):
-        source = storage.fetch_to_local(clip.original_key, work / f"original{suffix}")
+        if clip.kind == PracticeClip.Kind.REFERENCE and not default_storage.exists(
+            clip.original_key
+        ):
+            size, digest = reference_original_import(clip=clip)
+            _save(clip, size_bytes=size, sha256=digest, declared_sha256=digest)
+        # On local disk ffmpeg reads the stored original in place; S3 needs a local copy.
+        source = storage.readable_local_file(clip.original_key, work / f"original{suffix}")
         if not clip.sha256:  # not known at commit (an S3 upload without a declared one)
             with source.open("rb") as handle:
                 _save(clip, sha256=storage.sha256_of_stream(handle))
@@ -148,18 +184,15 @@ def _run_stages(
     with context.stage("publish"):
         first = _publish_first(clip, context, source, info, hls, prefix, progress, threads)
     with context.stage("ladder"):
-        ladder = encode_ladder(
-            source, hls, info, on_progress=progress.span(30, 85), threads=threads
-        )
+        ladder = _ladder(source, info, first, hls, progress, threads)
         for rendition in ladder:
-            storage.store_tree(hls / rendition.name, f"{prefix}{rendition.name}/")
-    renditions = [_rendition(r) for r in ladder]
-    if _keep_source_rung(first, ladder, info):
-        renditions.append(_rendition(first))
+            if rendition.name != SOURCE:  # stored when it was published
+                storage.store_tree(hls / rendition.name, f"{prefix}{rendition.name}/")
     progress.set(86, force=True)
     with context.stage("extras"):
-        extras = _make_extras(source, info, work / "extras", f"{prefix}extras/", progress)
-    _finish(clip, context, prefix, renditions, extras)
+        extras = _make_extras(source, info, hls, ladder, work / "extras", f"{prefix}extras/")
+    progress.set(95)
+    _finish(clip, context, prefix, [_rendition(r) for r in ladder], extras)
 
 
 def _publish_first(
@@ -172,60 +205,78 @@ def _publish_first(
     progress: ClipProgress,
     threads: int,
 ) -> Rendition:
-    """Remux H.264/AAC in seconds; else encode a first rung that plays while it grows."""
+    """Remux H.264/AAC in seconds, else encode a first rung; either plays while it grows."""
     if info.is_fast_publishable:
-        first = remux_to_hls(
-            source, hls, info, name=SOURCE, on_progress=progress.span(6, 25), threads=threads
+        publisher = GrowingPlaylistPublisher(
+            clip, context, hls, prefix, progress.span(6, 25), (info.width, info.height), info.fps
         )
-        storage.store_tree(hls / SOURCE, f"{prefix}{SOURCE}/")
-        _mark_playable(clip, context, prefix, _rendition(first))
-        return first
-    publisher = GrowingPlaylistPublisher(clip, context, info, hls / SOURCE, prefix, progress)
-    first = transcode_first_rendition(
-        source,
-        hls,
-        info,
-        name=SOURCE,
-        on_progress=publisher.on_progress,
-        on_playable=publisher.on_playable,
-        playable_segments=2,
-        threads=threads,
-    )
+        first = remux_to_hls(
+            source,
+            hls,
+            info,
+            name=SOURCE,
+            on_progress=publisher.on_progress,
+            on_playable=publisher.on_playable,
+            playable_segments=PLAYABLE_SEGMENTS,
+            threads=threads,
+        )
+    else:
+        size = rung_size(info, FIRST_RUNG_SHORT_SIDE)
+        frame_rate = min(info.fps, MAX_LADDER_FPS)
+        publisher = GrowingPlaylistPublisher(
+            clip, context, hls, prefix, progress.span(6, 30), size, frame_rate
+        )
+        first = transcode_first_rendition(
+            source,
+            hls,
+            info,
+            height=FIRST_RUNG_SHORT_SIDE,
+            name=SOURCE,
+            on_progress=publisher.on_progress,
+            on_playable=publisher.on_playable,
+            playable_segments=PLAYABLE_SEGMENTS,
+            threads=threads,
+        )
     storage.store_tree(hls / SOURCE, f"{prefix}{SOURCE}/")
     _mark_playable(clip, context, prefix, _rendition(first))
     return first
 
 
 class GrowingPlaylistPublisher:
-    """Uploads an EVENT playlist's finished segments while ffmpeg is still writing more.
+    """Stores an EVENT playlist's finished segments while ffmpeg is still writing more.
 
     The library calls both hooks on this (the job's) thread, so database writes are safe.
-    Only segments the playlist lists are uploaded: ffmpeg lists a segment once it is whole.
+    Only segments the playlist lists are stored: ffmpeg lists a segment once it is whole.
     """
 
     def __init__(
         self,
         clip: PracticeClip,
         context: JobContext,
-        info: ProbeResult,
-        out: Path,
+        hls: Path,
         prefix: str,
-        progress: ClipProgress,
+        report: Callable[[float], None],
+        size: tuple[int, int],
+        frame_rate: float,
     ) -> None:
-        self.clip, self.context, self.info, self.out = clip, context, info, out
+        self.clip, self.context, self.hls = clip, context, hls
+        self.out = hls / SOURCE
         self.prefix = f"{prefix}{SOURCE}/"
         self.hls_prefix = prefix
-        self.progress = progress
-        self.uploaded: set[str] = set()
+        self.report = report
+        self.size = size
+        self.frame_rate = frame_rate
+        self.stored: set[str] = set()
         self.last_sync = 0.0
 
     def on_playable(self) -> None:
         self.sync()
-        rendition = _provisional_rendition(self.info)
-        _mark_playable(self.clip, self.context, self.hls_prefix, rendition)
+        # Measured from the segments so far; the finished rendition replaces it.
+        growing = build_rendition(self.hls, SOURCE, *self.size, self.frame_rate)
+        _mark_playable(self.clip, self.context, self.hls_prefix, _rendition(growing))
 
     def on_progress(self, fraction: float) -> None:
-        self.progress.span(6, 30)(fraction)
+        self.report(fraction)
         if self.clip.playable_at is not None and time.monotonic() - self.last_sync >= 1.0:
             self.sync()
 
@@ -235,26 +286,10 @@ class GrowingPlaylistPublisher:
         if not playlist.exists():
             return
         for segment in parse_media_playlist(playlist):
-            if segment.uri not in self.uploaded:
-                storage.store_local_file_copy(self.out / segment.uri, self.prefix + segment.uri)
-                self.uploaded.add(segment.uri)
-        storage.store_local_file_copy(playlist, self.prefix + PLAYLIST)
-
-
-def _provisional_rendition(info: ProbeResult) -> dict[str, Any]:
-    """How the growing first rung is announced before ffmpeg has measured it."""
-    short = min(360, min(info.width, info.height))
-    scale = short / min(info.width, info.height)
-    return {
-        "name": SOURCE,
-        "width": int(round(info.width * scale / 2) * 2),
-        "height": int(round(info.height * scale / 2) * 2),
-        "bandwidth": 1_200_000,
-        "average_bandwidth": 900_000,
-        "codecs": "avc1.64001e,mp4a.40.2" if info.has_audio else "avc1.64001e",
-        "frame_rate": min(info.fps, 60.0),
-        "playlist": f"{SOURCE}/{PLAYLIST}",
-    }
+            if segment.uri not in self.stored:
+                storage.store_local_file_link(self.out / segment.uri, self.prefix + segment.uri)
+                self.stored.add(segment.uri)
+        storage.store_local_file_link(playlist, self.prefix + PLAYLIST)
 
 
 def _rendition(rendition: Rendition) -> dict[str, Any]:
@@ -271,13 +306,81 @@ def _rendition(rendition: Rendition) -> dict[str, Any]:
     }
 
 
-def _keep_source_rung(first: Rendition, ladder: list[Rendition], info: ProbeResult) -> bool:
-    """Keep the remuxed original as the top rung only where its segments line up."""
+def _short(width: int, height: int) -> int:
+    return min(width, height)
+
+
+def _ladder(
+    source: Path,
+    info: ProbeResult,
+    first: Rendition,
+    hls: Path,
+    progress: ClipProgress,
+    threads: int,
+) -> list[Rendition]:
+    """Every rung, lowest first. The first rendition stands in for the rung of its own size
+    (so it is never encoded twice) where its segments line up with the ladder's; the other
+    rungs are encoded in one ffmpeg run."""
+    rungs = ladder_rungs(info)
+    reused = _rung_served_by_first(first, rungs, info)
+    heights = [_short(r.width, r.height) for r in rungs if r is not reused]
+    encoded = _encode(source, info, hls, heights, progress, threads)
+    if reused is not None and encoded and not segments_aligned(first, encoded[0]):
+        # The keyframes promised boundaries the segments did not keep: encode that rung too.
+        logger.warning("First rendition of %s misaligned; encoding its rung.", source.name)
+        encoded += _encode(source, info, hls, [_short(reused.width, reused.height)], None, threads)
+        reused = None
+    renditions = list(encoded)
+    if reused is not None or _keep_as_extra_top_rung(first, encoded, info):
+        renditions.append(first)
+    return sorted(renditions, key=lambda r: _short(r.width, r.height))
+
+
+def _encode(
+    source: Path,
+    info: ProbeResult,
+    hls: Path,
+    heights: list[int],
+    progress: ClipProgress | None,
+    threads: int,
+) -> list[Rendition]:
+    if not heights:
+        return []
+    report = progress.span(30, 85) if progress is not None else None
+    return encode_ladder(source, hls, info, heights=heights, on_progress=report, threads=threads)
+
+
+def _rung_served_by_first(first: Rendition, rungs: list[Rung], info: ProbeResult) -> Rung | None:
+    """The rung the first rendition can be, if any.
+
+    A transcoded first rendition is the lowest rung, encoded with the ladder's settings. A
+    remux is the top rung when that rung is the source's own size and the source's keyframes
+    fall on the ladder's boundaries; and only within what the ladder itself would deliver
+    (frame rate, stereo, a bit rate a few times the rung's), so a player switching rungs
+    meets no surprise and no viewer is sent a camera's 50 Mbit/s.
+    """
+    if not rungs:
+        return None
+    if not info.is_fast_publishable:
+        lowest = rungs[0]
+        return lowest if (lowest.width, lowest.height) == (first.width, first.height) else None
+    top = rungs[-1]
+    if (top.width, top.height) != (info.width, info.height) or not info.keyframe_interval_ok:
+        return None
+    if info.fps > MAX_LADDER_FPS + 0.01 or info.audio_channels > 2:
+        return None
+    if (info.video_bit_rate or 0) > top.maxrate * REUSE_MAX_BITRATE_FACTOR:
+        return None
+    return top
+
+
+def _keep_as_extra_top_rung(first: Rendition, ladder: list[Rendition], info: ProbeResult) -> bool:
+    """A remux larger than the ladder's top rung joins it above, where its segments line up."""
     if not info.is_fast_publishable or not ladder:
         return False
     top = max(ladder, key=lambda r: r.height)
-    return min(first.width, first.height) > min(top.width, top.height) and segments_aligned(
-        first, top
+    return _short(first.width, first.height) > _short(top.width, top.height) and (
+        segments_aligned(first, top)
     )
 
 
@@ -285,24 +388,36 @@ def _mark_playable(
     clip: PracticeClip, context: JobContext, prefix: str, rendition: dict[str, Any]
 ) -> None:
     context.beat()  # JobLost if the reaper gave this job to another worker
+    first_time = clip.playable_at is None
     _save(
         clip,
         hls_prefix=prefix,
         renditions=[rendition],
         playable_at=clip.playable_at or timezone.now(),
     )
-    clip_announce(clip, "clip.playable")
+    # Later calls only refresh what the master playlist announces (the measured rendition).
+    clip_announce(clip, "clip.playable" if first_time else "clip.progress")
 
 
 def _make_extras(
-    source: Path, info: ProbeResult, out: Path, prefix: str, progress: ClipProgress
+    source: Path, info: ProbeResult, hls: Path, ladder: list[Rendition], out: Path, prefix: str
 ) -> dict[str, str]:
+    """Poster from the top rung, sprite from the lowest, waveform from the source's audio.
+
+    The rungs have a keyframe every 2 s whatever the source had, so only keyframes are
+    decoded (a VP9 source would need every frame decoded: its decoders ignore skip_frame).
+    """
     out.mkdir(parents=True, exist_ok=True)
-    make_poster(source, out / "poster.jpg", info)
-    progress.set(90)
-    make_sprite(source, out / "sprite.jpg", out / "thumbnails.vtt", info)
-    progress.set(95)
+    caps = MediaCaps.from_settings()
+    top, lowest = ladder[-1], ladder[0]
+    index, offset = segment_at(top, info.duration * 0.1)
+    still = rendition_to_mp4(hls, top, out / ".poster-source.mp4", first=index, count=1)
+    make_poster(still, out / "poster.jpg", probe(still, caps), at=offset)
+    frames = rendition_to_mp4(hls, lowest, out / ".sprite-source.mp4")
+    make_sprite(frames, out / "sprite.jpg", out / "thumbnails.vtt", probe(frames, caps))
     make_waveform(source, out / "waveform.json", info)
+    for scratch in (still, frames):
+        scratch.unlink()
     storage.store_tree(out, prefix)
     return {
         "poster_key": f"{prefix}poster.jpg",
@@ -331,13 +446,33 @@ def _finish(
             **extras,
         )
         clip_announce(clip, "clip.ready")
-        transaction.on_commit(lambda: clip_ready.send(sender=PracticeClip, clip=clip))
+        if all(rendition["name"] != SOURCE for rendition in renditions):
+            # The ladder replaced the first rendition, but a viewer who started while the
+            # clip was only playable may hold signed URLs to it until they expire.
+            ttl: int = settings.PRACTIKA_MEDIA_URL_TTL_SECONDS
+            delay = ttl + SOURCE_CLEANUP_MARGIN_SECONDS
+            job_enqueue(kind=SOURCE_CLEANUP_JOB_KIND, target=clip, delay=delay)
+        transaction.on_commit(lambda: _send(clip_ready, clip), robust=True)
     _remove_other_attempts(clip, prefix)
 
 
-def _remove_other_attempts(clip: PracticeClip, keep: str) -> None:
-    from django.core.files.storage import default_storage
+def _send(signal: Signal, clip: PracticeClip) -> None:
+    """Send a clip signal after commit; a receiver's failure is logged (``robust``), never the
+    job's (the clip's state is committed by then)."""
+    signal.send(sender=PracticeClip, clip=clip)
 
+
+def clip_source_cleanup(context: JobContext) -> None:
+    """Delete the first rendition of a ready clip when the ladder replaced it (idempotent)."""
+    clip = PracticeClip.objects.filter(pk=context.target_id).first()
+    if clip is None or clip.status != PracticeClip.Status.READY or not clip.hls_prefix:
+        return  # deleted (files and all), or processed again: nothing of this attempt left
+    if any(rendition.get("name") == SOURCE for rendition in clip.renditions):
+        return
+    storage.delete_prefix(f"{clip.hls_prefix}{SOURCE}/")
+
+
+def _remove_other_attempts(clip: PracticeClip, keep: str) -> None:
     try:
         directories, _ = default_storage.listdir(clip.storage_prefix.rstrip("/"))
     except (FileNotFoundError, NotADirectoryError):
@@ -352,7 +487,7 @@ def _reject(clip: PracticeClip, code: str, message: str) -> None:
     with transaction.atomic():
         _save(clip, status=PracticeClip.Status.REJECTED, error_code=code, error_message=message)
         clip_announce(clip, "clip.failed")
-        transaction.on_commit(lambda: clip_failed.send(sender=PracticeClip, clip=clip))
+        transaction.on_commit(lambda: _send(clip_failed, clip), robust=True)
 
 
 def clip_job_finished(*, job: MediaJob) -> None:
@@ -374,4 +509,4 @@ def clip_job_finished(*, job: MediaJob) -> None:
             error_message=job.error_message or "Processing failed.",
         )
         clip_announce(clip, "clip.failed")
-        transaction.on_commit(lambda: clip_failed.send(sender=PracticeClip, clip=clip))
+        transaction.on_commit(lambda: _send(clip_failed, clip), robust=True)

@@ -5,12 +5,16 @@ the exercise is published, :func:`reference_clip_sync` turns that document into 
 ``reference`` clip and sends it through the same pipeline as a student's take. The clip
 remembers which document (id, file name and size) it was made from, so publishing again
 with the same document does nothing, and a new or cleared document replaces or removes it.
+The author's publish only writes rows: the job copies the document's bytes
+(:func:`reference_original_import`; a hard link on local disk). Unpublishing the exercise
+retires its reference clip (:func:`reference_clip_retire`).
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -18,8 +22,9 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
+from wagtail.documents import get_document_model
 
-from huey_tasks.jobs import job_enqueue
+from huey_tasks.jobs import JobFailed, job_enqueue
 from practika_site.courses.models import ExercisePage
 from practika_site.users.models import User
 
@@ -86,8 +91,9 @@ def reference_clip_sync(
     """Make the exercise's reference clip match its ``reference_video`` document.
 
     Returns the current reference clip (new or unchanged), or None when there is none. The
-    document is copied into the clip's storage in chunks, the clip is ``uploaded`` and its
-    processing job is enqueued on commit; the previous reference clip (files included) goes.
+    new clip is ``uploaded`` and its processing job, which copies the document into the
+    clip's storage first, is enqueued on commit; the previous reference clip (files
+    included) goes.
     """
     exercise = ExercisePage.objects.select_related("reference_video", "owner").get(pk=exercise.pk)
     document: Any = exercise.reference_video
@@ -125,17 +131,63 @@ def reference_clip_sync(
         source_document_id=document.pk,
     )
     clip.original_key = f"{clip.storage_prefix}original/{_safe_filename(name, content_type)}"
-    clip.full_clean()
-    clip.save()
-    with document.file.open("rb") as source:
-        # The storages API reads the File in chunks (``File.chunks``), never all at once.
-        default_storage.save(clip.original_key, File(source, name=name))
-    clip.size_bytes = default_storage.size(clip.original_key)
-    clip.sha256 = storage.sha256_of_key(clip.original_key)
-    clip.declared_sha256 = clip.sha256
     clip.status = PracticeClip.Status.UPLOADED
-    clip.uploaded_at = timezone.now()
+    clip.uploaded_at = now
+    clip.full_clean()
     clip.save()
     clip_announce(clip)
     job_enqueue(kind=PROCESS_JOB_KIND, target=clip)
     return clip
+
+
+@transaction.atomic
+def reference_clip_retire(*, exercise: ExercisePage) -> int:
+    """Remove the exercise's reference clips (files on commit), e.g. when it is unpublished;
+    publishing again makes a new one. Returns how many went."""
+    retired = 0
+    for clip in PracticeClip.objects.filter(exercise=exercise, kind=PracticeClip.Kind.REFERENCE):
+        _remove(clip)
+        retired += 1
+    return retired
+
+
+def _local_file(document: Any) -> Path | None:
+    try:
+        return Path(document.file.path)
+    except NotImplementedError:  # a document storage without local files (S3)
+        return None
+
+
+class ReferenceDocumentMissing(JobFailed):
+    def __init__(self, detail: str) -> None:
+        super().__init__(
+            "reference_document_missing",
+            f"The reference video's document cannot be read ({detail}); upload it again.",
+        )
+
+
+def reference_original_import(*, clip: PracticeClip) -> tuple[int, str]:
+    """Put the reference clip's document at its ``original_key``; its (size, SHA-256).
+
+    Runs in the processing job, never in the author's request: on local disk the stored
+    document is hard-linked (no bytes copied), elsewhere it is copied in chunks through the
+    storages API. Idempotent: an existing original is replaced.
+    """
+    document = get_document_model().objects.filter(pk=clip.source_document_id).first()
+    if document is None or not document.file:
+        raise ReferenceDocumentMissing("it was deleted")
+    try:
+        source = _local_file(document)
+        if source is not None and storage.local_path(clip.original_key) is not None:
+            if not source.is_file():
+                raise FileNotFoundError(source)
+            storage.store_local_file_link(source, clip.original_key)
+        else:
+            with document.file.open("rb") as handle:
+                if default_storage.exists(clip.original_key):
+                    default_storage.delete(clip.original_key)
+                # The storages API reads the File in chunks (``File.chunks``).
+                default_storage.save(clip.original_key, File(handle, name=clip.filename))
+    except FileNotFoundError as exc:
+        raise ReferenceDocumentMissing("its file is gone") from exc
+    return default_storage.size(clip.original_key), storage.sha256_of_key(clip.original_key)

@@ -1,15 +1,22 @@
-"""Receivers that keep clips in step with their media jobs, and the signals clips send."""
+"""Receivers that keep clips in step with their media jobs, their exercise pages and their
+files, and the signals clips send."""
 
 import logging
+from pathlib import Path
 from typing import Any
 
+from django.db import transaction
+from django.db.models.signals import post_delete
 from django.dispatch import Signal, receiver
-from wagtail.signals import page_published
+from wagtail.signals import page_published, page_unpublished
 
 from huey_tasks.models import MediaJob
 from huey_tasks.signals import media_job_finished
 from practika_site.courses.models import ExercisePage
 from practika_site.users.models import User
+
+from . import storage
+from .models import PracticeClip, UploadSession
 
 logger = logging.getLogger(__name__)
 
@@ -42,3 +49,29 @@ def on_page_published(sender: Any, instance: Any, revision: Any = None, **kwargs
         # The page is published either way (the sync's savepoint rolled back); an unreadable
         # document must not turn the author's publish into a server error.
         logger.exception("Could not make the reference clip of exercise %s.", instance.pk)
+
+
+@receiver(page_unpublished, dispatch_uid="clips.on_page_unpublished")
+def on_page_unpublished(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """An unpublished exercise has no reference to show: its reference clip is retired."""
+    if not isinstance(instance, ExercisePage):
+        return
+    from .references import reference_clip_retire
+
+    reference_clip_retire(exercise=instance)
+
+
+@receiver(post_delete, sender=PracticeClip, dispatch_uid="clips.on_clip_deleted")
+def on_clip_deleted(sender: Any, instance: PracticeClip, **kwargs: Any) -> None:
+    """Every way a clip row goes (its exercise page or owner deleted, a cascade) takes its
+    files with it once the deletion has committed, as ``clip_delete`` does."""
+    prefix = instance.storage_prefix
+    transaction.on_commit(lambda: storage.delete_prefix(prefix), robust=True)
+
+
+@receiver(post_delete, sender=UploadSession, dispatch_uid="clips.on_upload_session_deleted")
+def on_upload_session_deleted(sender: Any, instance: UploadSession, **kwargs: Any) -> None:
+    """An unfinished local upload's partial file goes with its row."""
+    if instance.temp_path:
+        path = Path(instance.temp_path)
+        transaction.on_commit(lambda: path.unlink(missing_ok=True), robust=True)

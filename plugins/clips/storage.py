@@ -1,23 +1,37 @@
 """The clip side of storage: keys, local temp files, S3 presigning, copying in chunks.
 
 Everything goes through Django's storages API, so the same code runs on local files and S3;
-only presigning (which the storages API lacks) talks to boto3 directly.
+only presigning (which the storages API lacks) talks to boto3 directly, and CloudFront URLs
+are signed with botocore's ``CloudFrontSigner`` when a distribution is configured.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
+import os
 import shutil
-from collections.abc import Iterable
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 
 CHUNK_SIZE = 1024 * 1024
+#: Content types of the pipeline's outputs, stored with each object on S3.
+STORED_CONTENT_TYPES = {
+    ".m3u8": "application/vnd.apple.mpegurl",
+    ".ts": "video/mp2t",
+    ".jpg": "image/jpeg",
+    ".vtt": "text/vtt",
+    ".json": "application/json",
+}
 
 
 def uses_s3() -> bool:
@@ -37,6 +51,16 @@ class _MovableFile(File):  # type: ignore[type-arg]  # File is generic in the st
         return str(self.name)
 
 
+class _TypedFile(File):  # type: ignore[type-arg]  # File is generic in the stubs only
+    """A file with the content type S3 stores with the object (django-storages reads
+    ``content_type``). CloudFront serves that type, and guessing from the name is wrong for
+    ``.ts`` (the system's mime.types may call it Qt Linguist)."""
+
+    def __init__(self, handle: BinaryIO, *, name: str, content_type: str | None) -> None:
+        super().__init__(handle, name=name)
+        self.content_type = content_type
+
+
 def store_local_file(path: Path, key: str) -> str:
     """Put a finished local file at ``key`` (replacing what was there); returns the key."""
     if default_storage.exists(key):
@@ -50,19 +74,60 @@ def store_local_file(path: Path, key: str) -> str:
 
 
 def store_tree(local_dir: Path, prefix: str) -> list[str]:
-    """Upload every file under ``local_dir`` to ``prefix`` keeping relative paths."""
+    """Store every file under ``local_dir`` at ``prefix`` keeping relative paths (hard links
+    on local disk, see :func:`store_local_file_link`)."""
     return [
-        store_local_file_copy(
+        store_local_file_link(
             path, f"{prefix.rstrip('/')}/{path.relative_to(local_dir).as_posix()}"
         )
         for path in sorted(p for p in local_dir.rglob("*") if p.is_file())
     ]
 
 
+def local_path(key: str) -> Path | None:
+    """The file behind ``key`` when storage is the local disk, else None (S3)."""
+    if uses_s3():
+        return None
+    try:
+        return Path(default_storage.path(key))
+    except NotImplementedError:  # a storage without local files
+        return None
+
+
+def store_local_file_link(path: Path, key: str) -> str:
+    """Put a finished local file at ``key`` without copying its bytes where possible.
+
+    On local disk it becomes a hard link, so the local file stays usable (ffmpeg may still
+    read it) and the two never differ: ffmpeg writes each output under a temporary name and
+    renames it, so no file is rewritten in place. The link replaces ``key`` atomically, as a
+    player may be reading it. Another filesystem, or S3, gets a copy.
+    """
+    target = local_path(key)
+    if target is None:
+        return store_local_file_copy(path, key)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.link")
+    try:
+        os.link(path, temporary)
+    except OSError:  # EXDEV (work dir on another filesystem), or links not allowed
+        return store_local_file_copy(path, key)
+    os.replace(temporary, target)
+    return key
+
+
 def fetch_to_local(key: str, dest: Path) -> Path:
     with default_storage.open(key, "rb") as source, dest.open("wb") as target:
         shutil.copyfileobj(source, target, CHUNK_SIZE)
     return dest
+
+
+def readable_local_file(key: str, dest: Path) -> Path:
+    """A local file with the content of ``key`` for ffmpeg to read: on local disk the stored
+    file itself (no copy; ffmpeg only reads it), else a copy fetched to ``dest``."""
+    stored = local_path(key)
+    if stored is not None and stored.is_file():
+        return stored
+    return fetch_to_local(key, dest)
 
 
 class Readable(Protocol):
@@ -192,5 +257,51 @@ def store_local_file_copy(path: Path, key: str) -> str:
     if default_storage.exists(key):
         default_storage.delete(key)
     with path.open("rb") as handle:
-        default_storage.save(key, File(handle, name=path.name))
+        content_type = STORED_CONTENT_TYPES.get(path.suffix.lower())
+        default_storage.save(key, _TypedFile(handle, name=path.name, content_type=content_type))
     return key
+
+
+# --- CloudFront ----------------------------------------------------------------------------
+def cloudfront_configured() -> bool:
+    return bool(
+        getattr(settings, "PRACTIKA_CLOUDFRONT_DOMAIN", "")
+        and getattr(settings, "PRACTIKA_CLOUDFRONT_KEY_ID", "")
+        and getattr(settings, "PRACTIKA_CLOUDFRONT_PRIVATE_KEY", "")
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _cloudfront_rsa_signer(pem_or_path: str) -> Callable[[bytes], bytes]:
+    """RSA-SHA1 over PKCS#1 v1.5, the signature CloudFront's signed URLs use; the key is a
+    PEM text or the path of a PEM file (loaded once per value)."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+    pem = pem_or_path.encode() if "-----BEGIN" in pem_or_path else Path(pem_or_path).read_bytes()
+    key = serialization.load_pem_private_key(pem, password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError("PRACTIKA_CLOUDFRONT_PRIVATE_KEY must be an RSA private key")
+
+    def sign(message: bytes) -> bytes:
+        return key.sign(message, padding.PKCS1v15(), hashes.SHA1())  # noqa: S303  # CloudFront's
+
+    return sign
+
+
+def cloudfront_url(key: str) -> str:
+    domain = str(settings.PRACTIKA_CLOUDFRONT_DOMAIN).rstrip("/")
+    base = domain if "://" in domain else f"https://{domain}"
+    return f"{base}/{quote(key)}"
+
+
+def cloudfront_signed_url(key: str, *, expires_in: int) -> str:
+    """A CloudFront URL of ``key`` with a canned-policy signature valid ``expires_in`` s."""
+    from botocore.signers import CloudFrontSigner
+
+    signer = CloudFrontSigner(
+        str(settings.PRACTIKA_CLOUDFRONT_KEY_ID),
+        _cloudfront_rsa_signer(str(settings.PRACTIKA_CLOUDFRONT_PRIVATE_KEY)),
+    )
+    expires = datetime.now(tz=UTC) + timedelta(seconds=expires_in)
+    return str(signer.generate_presigned_url(cloudfront_url(key), date_less_than=expires))

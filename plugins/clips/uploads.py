@@ -1,8 +1,11 @@
 """Receiving a clip's bytes on Practika itself: the signed PUT and the tus 1.0 server.
 
 Bodies are streamed to a temp file in chunks (never held in memory) and the limit is
-enforced while reading. The tus offset is the size of the partial file, guarded by an
-exclusive file lock, so a retried or concurrent chunk can never corrupt it.
+enforced while reading. Under ASGI both views stream their bodies (``streamed_body_methods``,
+see ``practika_site/core/upload_limits.py``): every check below answers before a byte is
+read, and the body is written once, to the ``.part`` file that then moves into storage. The
+tus offset is the size of the partial file, guarded by an exclusive file lock, so a retried
+or concurrent chunk can never corrupt it.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from practika_site.core.errors import (
     PractikaError,
     UnsupportedMedia,
 )
+from practika_site.core.upload_limits import request_body
 
 from . import storage
 from .errors import UploadAlreadyDone, UploadExpired, UploadSizeMismatch, UploadTooLarge
@@ -56,9 +60,11 @@ def stream_body_to(request: HttpRequest, target: BinaryIO, *, limit: int) -> tup
     declared = request.META.get("CONTENT_LENGTH")
     if declared and declared.isdigit() and int(declared) > limit:
         raise UploadTooLarge(f"The body is over the {limit} bytes allowed.")
+    body = request_body(request)
     digest = hashlib.sha256()
     written = 0
-    while chunk := request.read(CHUNK):
+    # Never read more than one byte past the limit, so an oversized body stops right there.
+    while chunk := body.read(min(CHUNK, limit - written + 1)):
         written += len(chunk)
         if written > limit:
             raise UploadTooLarge(f"The body is over the {limit} bytes allowed.")
@@ -94,6 +100,7 @@ class SignedUploadView(APIView):
     permission_classes = [AllowAny]
     throttle_classes: list[Any] = []
     parser_classes: list[Any] = []
+    streamed_body_methods = frozenset({"PUT"})
 
     @extend_schema(request=None, responses={200: None})
     def put(self, request: Request, token: str) -> Response:
@@ -261,10 +268,17 @@ def _locked(path: Path, on_missing: Callable[[], NoReturn]) -> Iterator[BinaryIO
         try:
             yield handle
         finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            try:
+                # A chunk cut short (the client went away) leaves buffered bytes: they reach
+                # the file before the next writer reads its size as the offset.
+                handle.flush()
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 class TusUploadView(TusView):
+    streamed_body_methods = frozenset({"PATCH"})
+
     def session(self, request: Request, clip_id: UUID, upload_id: UUID) -> UploadSession:
         clip = self.owned_clip(request, clip_id)
         session = clip.uploads.filter(pk=upload_id, protocol=UploadSession.Protocol.TUS).first()
@@ -337,7 +351,7 @@ class TusUploadView(TusView):
                 )
             written = 0
             try:
-                written, _ = stream_body_to(
+                written, digest = stream_body_to(
                     request._request, handle, limit=int(session.length) - current
                 )
             except UploadTooLarge:
@@ -348,9 +362,12 @@ class TusUploadView(TusView):
             UploadSession.objects.filter(pk=session.pk).update(offset=new_offset)
             if new_offset == session.length:  # finished: move it into place, still locked
                 session.offset = new_offset
-                with path.open("rb") as finished:
-                    digest = storage.sha256_of_stream(finished)
-                _finish_upload(session, path, digest)
+                if current == 0:  # the whole file came in this one body
+                    checksum = digest.hexdigest()
+                else:
+                    with path.open("rb") as finished:
+                        checksum = storage.sha256_of_stream(finished)
+                _finish_upload(session, path, checksum)
         response = Response(status=204)
         response["Upload-Offset"] = str(new_offset)
         response["Upload-Expires"] = _http_date(session)

@@ -3,6 +3,7 @@ from django.urls import path
 from .api import ExerciseReferenceView
 from .media import media_view
 from .uploads import SignedUploadView, TusCreateView, TusUploadView
+from .views_player import player_page
 
 urlpatterns = [
     path("api/v1/uploads/<str:token>/", SignedUploadView.as_view(), name="upload"),
@@ -18,4 +19,5 @@ urlpatterns = [
         name="exercise-reference",
     ),
     path("media/c/<str:token>/<path:path>", media_view, name="media"),
+    path("player/clip/<uuid:clip_id>/", player_page, name="player"),
 ]

@@ -153,7 +153,18 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # The pub/sub layer holds two connections per event loop of a process: one that
+                # SUBSCRIBEs for all of its sockets and groups, one that PUBLISHes under a lock.
+                # A handshake adds none, so a burst of connects needs no bigger pool; the cap
+                # bounds a leak, and the health check notices a silently dead connection.
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "max_connections": env.int("CHANNEL_LAYER_MAX_CONNECTIONS", default=8),
+                        "health_check_interval": 30,
+                        "socket_keepalive": True,
+                    }
+                ],
                 "prefix": env.str("CHANNEL_LAYER_PREFIX", default="practika"),
             },
         }
@@ -283,6 +294,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "UserRoleEnum": "practika_site.users.models.User.Role",
         "EnrollmentRoleEnum": "practika_site.courses.models.Enrollment.Role",
+        # Plugins add theirs in AppConfig.ready() (practika_site.core.schema.name_schema_enum).
     },
 }
 
@@ -323,9 +335,16 @@ PRACTIKA_WORKER_HEARTBEAT_MAX_AGE = env.int("PRACTIKA_WORKER_HEARTBEAT_MAX_AGE",
 
 # --- Media ---------------------------------------------------------------------------------
 PRACTIKA_UPLOAD_MAX_BYTES = env.int("PRACTIKA_UPLOAD_MAX_BYTES", default=4 * 1024**3)
+# Any other request body (the ASGI middleware in core/upload_limits.py answers 413 past it).
+PRACTIKA_REQUEST_MAX_BYTES = env.int("PRACTIKA_REQUEST_MAX_BYTES", default=5 * 1024 * 1024 // 2)
 PRACTIKA_UPLOAD_TTL_SECONDS = env.int("PRACTIKA_UPLOAD_TTL_SECONDS", default=6 * 3600)
 PRACTIKA_UPLOAD_TEMP_DIR = env.str("PRACTIKA_UPLOAD_TEMP_DIR", default=str(VAR_DIR / "uploads"))
 PRACTIKA_MEDIA_URL_TTL_SECONDS = env.int("PRACTIKA_MEDIA_URL_TTL_SECONDS", default=6 * 3600)
+# S3 media through CloudFront signed URLs (all three set) instead of presigned S3 GETs; the
+# private key is a PEM text or the path of a PEM file.
+PRACTIKA_CLOUDFRONT_DOMAIN = env.str("PRACTIKA_CLOUDFRONT_DOMAIN", default="")
+PRACTIKA_CLOUDFRONT_KEY_ID = env.str("PRACTIKA_CLOUDFRONT_KEY_ID", default="")
+PRACTIKA_CLOUDFRONT_PRIVATE_KEY = env.str("PRACTIKA_CLOUDFRONT_PRIVATE_KEY", default="")
 PRACTIKA_MEDIA_WORK_DIR = env.str("PRACTIKA_MEDIA_WORK_DIR", default=str(VAR_DIR / "work"))
 PRACTIKA_FFMPEG_THREADS = env.int("PRACTIKA_FFMPEG_THREADS", default=2)
 # Limits on what the pipeline accepts (huey_tasks.media.probe.MediaCaps).

@@ -11,11 +11,11 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.files.storage import default_storage
 
 from huey_tasks.jobs import job_enqueue
+from huey_tasks.media.extras import make_waveform
 from huey_tasks.media.ffmpeg import MediaProcessingError
-from huey_tasks.media.hls import encode_ladder
 from huey_tasks.models import MediaJob
 from huey_tasks.signals import media_job_finished
-from plugins.clips import processing
+from plugins.clips import processing, storage
 from plugins.clips.models import PracticeClip
 from plugins.clips.services import clip_delete
 
@@ -24,7 +24,7 @@ from .helpers import clip, commit, upload
 
 pytestmark = pytest.mark.django_db
 
-Ladder = Callable[..., Any]
+Stage = Callable[..., Any]  # a pipeline step after the clip became playable
 
 
 def _hls_dirs(made: PracticeClip) -> list[str]:
@@ -52,7 +52,7 @@ def test_a_crashed_attempt_is_retried_and_the_clip_ends_ready(
     dirs: Dirs,
 ) -> None:
     settings.PRACTIKA_JOB_RETRY_DELAY_SECONDS = 0  # the retry runs inline, too
-    real: Ladder = encode_ladder
+    real: Stage = make_waveform
     calls: list[int] = []
     playable_before_retry: list[bool] = []
 
@@ -63,7 +63,7 @@ def test_a_crashed_attempt_is_retried_and_the_clip_ends_ready(
             raise RuntimeError("worker hiccup")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(f"{processing.__name__}.encode_ladder", crash_once)
+    monkeypatch.setattr(f"{processing.__name__}.make_waveform", crash_once)
     made = _commit(clients, world, h264_mp4, django_capture_on_commit_callbacks)
     assert made.status == PracticeClip.Status.READY, (made.error_code, made.error_message)
     assert playable_before_retry == [True]  # the fast publish of attempt 1 already played
@@ -86,7 +86,7 @@ def test_an_ffmpeg_failure_fails_the_clip(
     def timeout(*args: Any, **kwargs: Any) -> Any:
         raise MediaProcessingError("media_timeout", "ffmpeg took too long.", "frame=  12 ...")
 
-    monkeypatch.setattr(f"{processing.__name__}.encode_ladder", timeout)
+    monkeypatch.setattr(f"{processing.__name__}.make_waveform", timeout)
     made = _commit(clients, world, h264_mp4, django_capture_on_commit_callbacks)
     assert made.status == PracticeClip.Status.FAILED
     assert (made.error_code, made.error_message) == ("media_timeout", "ffmpeg took too long.")
@@ -113,14 +113,17 @@ def test_a_clip_deleted_while_processing_leaves_no_files(
     django_capture_on_commit_callbacks: Any,
     dirs: Dirs,
 ) -> None:
-    real: Ladder = encode_ladder
+    real: Stage = make_waveform
 
     def delete_first(*args: Any, **kwargs: Any) -> Any:
         doomed = PracticeClip.objects.get()
         clip_delete(clip=doomed, actor=doomed.owner)
+        # Its files go when that commits, which here is only after the job: remove them now,
+        # from under ffmpeg, which reads a local original in place.
+        storage.delete_prefix(doomed.storage_prefix)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(f"{processing.__name__}.encode_ladder", delete_first)
+    monkeypatch.setattr(f"{processing.__name__}.make_waveform", delete_first)
     clip_id = upload(clients.student, world.exercise, h264_mp4.read_bytes())
     with django_capture_on_commit_callbacks(execute=True):
         assert commit(clients.student, clip_id).status_code == 202

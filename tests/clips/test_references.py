@@ -67,11 +67,67 @@ def test_publishing_with_a_document_makes_an_uploaded_reference_clip(
     assert clip.course_id == world.course.pk
     assert clip.attempt_number is None
     assert clip.source_document_id == document.pk
-    assert clip.size_bytes == len(data)
-    assert clip.sha256 == hashlib.sha256(data).hexdigest()
-    assert stored_bytes(clip.original_key) == data
+    assert clip.declared_size == len(data)
+    # The author's publish wrote rows only: the job copies the document.
+    assert not default_storage.exists(clip.original_key)
     [job] = jobs_for(clip)
     assert job.status == MediaJob.Status.QUEUED
+
+
+def test_the_job_imports_the_document_as_the_original(
+    world: World, h264_mp4: Path, django_capture_on_commit_callbacks: Any
+) -> None:
+    document = make_document(h264_mp4)
+    with django_capture_on_commit_callbacks(execute=True):
+        publish(world.exercise, document, user=world.teacher)
+    [clip] = references(world.exercise)
+    data = h264_mp4.read_bytes()
+    assert clip.status == PracticeClip.Status.READY, (clip.error_code, clip.error_message)
+    assert clip.size_bytes == len(data)
+    assert clip.sha256 == clip.declared_sha256 == hashlib.sha256(data).hexdigest()
+    assert stored_bytes(clip.original_key) == data
+    # On local disk the original is the document's file, hard-linked: no bytes copied.
+    original = Path(default_storage.path(clip.original_key))
+    assert original.stat().st_ino == Path(document.file.path).stat().st_ino
+
+
+def test_a_document_deleted_before_the_job_fails_the_reference_clearly(
+    world: World, h264_mp4: Path, django_capture_on_commit_callbacks: Any
+) -> None:
+    document = make_document(h264_mp4)
+    publish(world.exercise, document, user=world.teacher)
+    [clip] = references(world.exercise)
+    document.delete()
+    [job] = jobs_for(clip)
+    from huey_tasks.jobs import job_run
+
+    with django_capture_on_commit_callbacks(execute=True):
+        job_run(job_id=job.pk)
+    clip.refresh_from_db()
+    assert clip.status == PracticeClip.Status.FAILED
+    assert clip.error_code == "reference_document_missing"
+    assert "upload it again" in clip.error_message
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == (MediaJob.Status.FAILED, 1)
+
+
+def test_unpublishing_the_exercise_retires_its_reference_clip(
+    world: World, h264_mp4: Path, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        publish(world.exercise, make_document(h264_mp4), user=world.teacher)
+    [clip] = references(world.exercise)
+    assert default_storage.exists(clip.original_key)
+    with django_capture_on_commit_callbacks(execute=True):
+        ExercisePage.objects.get(pk=world.exercise.pk).unpublish()
+    assert references(world.exercise) == []
+    assert not default_storage.exists(clip.storage_prefix.rstrip("/"))
+    # Publishing again makes a new one.
+    with django_capture_on_commit_callbacks(execute=True):
+        document = ExercisePage.objects.get(pk=world.exercise.pk).reference_video
+        publish(world.exercise, document, user=world.teacher)
+    [again] = references(world.exercise)
+    assert again.pk != clip.pk
 
 
 def test_owner_falls_back_to_the_page_owner_or_a_superuser(

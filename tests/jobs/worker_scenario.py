@@ -42,9 +42,10 @@ def setup(video_seconds: float) -> None:
 def status() -> None:
     from huey_tasks.models import MediaJob
     from plugins.clips.models import PracticeClip
+    from plugins.clips.services import PROCESS_JOB_KIND
 
     clip = PracticeClip.objects.get()
-    job = MediaJob.objects.get(target_id=clip.pk)
+    job = MediaJob.objects.get(target_id=clip.pk, kind=PROCESS_JOB_KIND)
     print(
         json.dumps(
             {

@@ -20,7 +20,9 @@ from huey_tasks.media.hls import (
     parse_media_playlist,
     playlist_has_segments,
     remux_to_hls,
+    rendition_to_mp4,
     rung_size,
+    segment_at,
     segments_aligned,
     transcode_first_rendition,
     write_master_playlist,
@@ -288,3 +290,51 @@ def test_high_frame_rate_ladder_is_capped_at_60(tmp_path: Path, probe_of: ProbeO
         assert container.streams.video[0].average_rate == 60
         keyframes = [p.pts for p in container.demux(video=0) if p.is_keyframe]
     assert len(keyframes) == 1  # one 2 s GOP of 120 frames per segment
+
+
+def test_remux_with_on_playable_grows_an_event_playlist(tmp_path: Path, probe_of: ProbeOf) -> None:
+    source = mediafiles.make_video(tmp_path / "long.mp4", duration=12, keyint=60)
+    info = probe_of(source)
+    playlist = tmp_path / "hls" / "source" / "index.m3u8"
+    seen_at_playable: list[int] = []
+    rendition = remux_to_hls(
+        source,
+        tmp_path / "hls",
+        info,
+        on_playable=lambda: seen_at_playable.append(len(parse_media_playlist(playlist))),
+        playable_segments=2,
+    )
+    assert len(seen_at_playable) == 1
+    assert seen_at_playable[0] >= 2
+    text = playlist.read_text()
+    assert "#EXT-X-PLAYLIST-TYPE:EVENT" in text
+    assert text.rstrip().endswith("#EXT-X-ENDLIST")
+    assert len(rendition.segments) == 6
+    assert_plays(rendition, tmp_path / "hls", audio=True)
+
+
+def test_rendition_to_mp4_gives_one_probeable_file(
+    src_720: Path, tmp_path: Path, probe_of: ProbeOf
+) -> None:
+    ladder = encode_ladder(src_720, tmp_path, probe_of(src_720), heights=(360,))
+    [rung] = ladder
+    whole = rendition_to_mp4(tmp_path, rung, tmp_path / "whole.mp4")
+    info = probe_of(whole)
+    assert (info.video_codec, info.width, info.height) == ("h264", 640, 360)
+    assert info.audio_stream_index is None
+    assert info.duration == pytest.approx(rung.duration, abs=0.1)
+    assert info.keyframe_interval_ok  # the ladder's 2 s keyframes survive the copy
+    second = rendition_to_mp4(tmp_path, rung, tmp_path / "second.mp4", first=1, count=1)
+    assert probe_of(second).duration == pytest.approx(rung.segments[1].duration, abs=0.1)
+    assert not list(tmp_path.glob(".*joined*"))
+    with pytest.raises(ValueError, match="no segments"):
+        rendition_to_mp4(tmp_path, rung, tmp_path / "none.mp4", first=len(rung.segments))
+
+
+def test_segment_at() -> None:
+    rendition = Rendition(
+        "r", 2, 2, 1, 1, "avc1", 30.0, "r/index.m3u8", (Segment(2.0, "a"), Segment(1.5, "b"))
+    )
+    assert segment_at(rendition, 0.0) == (0, 0.0)
+    assert segment_at(rendition, 2.5) == (1, 0.5)
+    assert segment_at(rendition, 9.0) == (1, 7.0)  # past the end: the last segment
