@@ -17,6 +17,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 from modelcluster.fields import ParentalKey
+from wagtail import hooks
 from wagtail.admin.panels import FieldPanel, InlinePanel
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField
@@ -294,6 +295,10 @@ class ExercisePage(CourseTreePage):
         context["criteria"] = list(self.rubric_criteria.all())
         context["enrollment"] = enrollment
         context["can_practice"] = enrollment is not None or is_course_admin(request.user)
+        # Plugins fill the practice room (the core never imports them): each hook is
+        # ``(request, page) -> str | None``, the HTML of one panel or None to add nothing.
+        panels = [panel(request, self) for panel in hooks.get_hooks("practika_exercise_panels")]
+        context["panels"] = [html for html in panels if html]
         return context
 
 

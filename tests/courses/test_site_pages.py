@@ -134,10 +134,12 @@ def test_practice_room_only_for_the_enrolled(
     enroll(student, tree.course)
     exercise = tree.exercises[0]
     client.force_login(student)
-    assert "arrives with the clips feature" in _html(client, exercise)
+    html = _html(client, exercise)
+    assert "Practice room" in html
+    assert "to practise this exercise" not in html
     client.force_login(student2)
     html = _html(client, exercise)
-    assert "arrives with the clips feature" not in html
+    assert "<practika-practice-room" not in html
     assert f'Enroll in <a href="{tree.course.url}">' in html
 
 
