@@ -146,7 +146,6 @@ if REDIS_URL:
         "name": env.str("HUEY_QUEUE_NAME", default="practika"),
         "url": REDIS_URL,
         "immediate": False,
-        "connection": {"health_check_interval": 30},
         "consumer": {"workers": HUEY_WORKERS, "worker_type": "thread"},
     }
     CHANNEL_LAYERS = {

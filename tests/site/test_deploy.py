@@ -89,3 +89,25 @@ def test_production_settings_values(tmp_path: Path) -> None:
     assert hosts == ["practika.example.com"]
     # Load balancers probe health over plain HTTP.
     assert any("health" in pattern for pattern in exempt)
+
+
+def test_production_with_redis_builds_its_huey(tmp_path: Path) -> None:
+    """The worker and web processes of docker-compose construct Huey from these settings
+    (tests run Huey in immediate mode and would never notice a refused configuration)."""
+    code = (
+        "import django; django.setup(); from huey.contrib.djhuey import HUEY; "
+        "print(type(HUEY).__name__, HUEY.name)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env=production_env(
+            tmp_path, SECRET_KEY=random_secret_key(), REDIS_URL="redis://127.0.0.1:6379/9"
+        ),
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["PriorityRedisHuey", "practika"]
