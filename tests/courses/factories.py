@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from wagtail.coreutils import get_supported_content_language_variant
-from wagtail.models import Locale, Page, PageViewRestriction, Site
+from wagtail.models import Collection, Locale, Page, PageViewRestriction, Site
 
 from practika_site.courses.models import (
     CourseIndexPage,
@@ -31,12 +31,16 @@ def _n() -> int:
 
 def _tree_root() -> Page:
     """Wagtail's root page, made again if a transactional test's flush removed it (with the
-    locale it needs); serialized rollback would clash with the content types on PostgreSQL."""
+    locale and root collection it needs); serialized rollback would clash with the content
+    types on PostgreSQL."""
     root = Page.get_first_root_node()
     if root is None:
         language = get_supported_content_language_variant(settings.LANGUAGE_CODE)
         Locale.objects.get_or_create(language_code=language)
         root = Page.add_root(instance=Page(title="Root", slug="root"))
+    if Collection.get_first_root_node() is None:
+        # Documents and images (reference videos) need Wagtail's root collection too.
+        Collection.add_root(name="Root")
     return root
 
 
