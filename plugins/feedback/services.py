@@ -195,7 +195,9 @@ def _api_names(errors: FieldErrors) -> FieldErrors:
 
 def _lock(feedback: Feedback) -> Feedback:
     return (
-        Feedback.objects.select_for_update()
+        # Only the feedback row: PostgreSQL refuses FOR UPDATE on the nullable side of the
+        # outer joins that segment and reply_clip need.
+        Feedback.objects.select_for_update(of=("self",))
         .select_related("clip", "segment", "reply_clip")
         .get(pk=feedback.pk)
     )

@@ -286,7 +286,7 @@ def segments_follow_clip(*, clip: PracticeClip, status: VideoSegment.Status) -> 
 def segment_export_failed(*, segment_id: UUID, code: str, message: str) -> None:
     """A job that failed for good leaves the export ``failed`` with its error."""
     segment = (
-        VideoSegment.objects.select_for_update()
+        VideoSegment.objects.select_for_update(of=("self",))
         .select_related("clip")
         .filter(pk=segment_id, export_status=VideoSegment.ExportStatus.PENDING)
         .first()

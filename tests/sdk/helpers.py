@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.core.files.storage import default_storage
 
 from plugins.clips.models import PracticeClip
@@ -28,13 +29,32 @@ def stored_original(clip_id: str) -> bytes:
     return data
 
 
-def wait_for_subscriber(topic: str, timeout: float = WAIT_SECONDS) -> None:
-    """Block until a websocket in this process has joined ``topic``'s group: the live
-    server shares this process's in-memory channel layer."""
-    group = topic.replace(":", ".", 1)
+def _subscribed(group: str) -> bool:
     layer = get_channel_layer()
+    loop_layers = getattr(layer, "_layers", None)
+    if loop_layers is None:  # the in-memory layer the live server shares with this process
+        return bool(getattr(layer, "groups", {}).get(group))
+    # channels_redis pub/sub (make services-test): one layer per event loop; the group counts
+    # once Redis has the SUBSCRIBE, not merely once the server has noted the group.
+    import redis
+
+    client = redis.Redis.from_url(str(settings.REDIS_URL))
+    try:
+        for loop_layer in list(loop_layers.values()):
+            channel = loop_layer._get_group_channel_name(group)
+            if any(count for _, count in client.pubsub_numsub(channel)):
+                return True
+    finally:
+        client.close()
+    return False
+
+
+def wait_for_subscriber(topic: str, timeout: float = WAIT_SECONDS) -> None:
+    """Block until a websocket of the live server (in this process) has joined ``topic``'s
+    group, with the in-memory channel layer or with Redis."""
+    group = topic.replace(":", ".", 1)
     deadline = time.monotonic() + timeout
-    while not getattr(layer, "groups", {}).get(group):
+    while not _subscribed(group):
         if time.monotonic() > deadline:
             raise AssertionError(f"nobody subscribed to {topic}")
         time.sleep(0.02)
