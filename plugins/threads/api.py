@@ -24,6 +24,7 @@ from .services import (
     message_delete,
     message_edit,
     message_post,
+    message_send_allowed,
     thread_create,
     thread_update,
 )
@@ -161,7 +162,10 @@ class ThreadViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet[PracticeT
         if request.method == "POST":
             data = MessageCreateSerializer(data=request.data)
             data.is_valid(raise_exception=True)
-            message = message_post(actor=_viewer(request), thread=thread, **data.validated_data)
+            actor = _viewer(request)
+            # One budget for both paths: the socket's limit would mean little if REST had none.
+            message_send_allowed(actor=actor)
+            message = message_post(actor=actor, thread=thread, **data.validated_data)
             return Response(MessageReadSerializer(message).data, status=status.HTTP_201_CREATED)
         query = SinceSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)

@@ -287,6 +287,8 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
                 await database_sync_to_async(user.refresh_from_db)()
             except ObjectDoesNotExist:
                 user = AnonymousUser()  # deleted: may see nothing any more
+            if not getattr(user, "is_active", False):
+                user = AnonymousUser()  # deactivated: the same
         for topic in sorted(self.topics):
             if only_topic is not None and topic != only_topic:
                 continue

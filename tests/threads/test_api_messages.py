@@ -267,3 +267,16 @@ def test_message_queries_do_not_grow(
     # Posting costs the same however long the thread is (savepoints of the checks included).
     with django_assert_max_num_queries(18):
         post(clients.student, scene.thread, body="one more")
+
+
+def test_rest_posts_share_the_socket_rate_limit(clients: Clients, scene: Scene) -> None:
+    from plugins.threads.services import SEND_LIMIT
+
+    for n in range(SEND_LIMIT):
+        post(clients.student, scene.thread, body=f"quick {n}")
+    response = clients.student.post(messages_url(scene.thread), {"body": "one too many"})
+    error = assert_error(response, 429, "rate_limited")
+    assert 0 < error["details"]["retry_after"] <= 10
+    assert ThreadMessage.objects.filter(thread=scene.thread).count() == SEND_LIMIT
+    # The limit is per user: the teacher still talks.
+    post(clients.teacher, scene.thread, body="slow down")

@@ -328,3 +328,25 @@ async def test_anonymous_and_foreign_origin_connections_are_refused(
     headers = ws_headers(session=session, origin=SAME_ORIGIN)
     async with open_websocket(headers=headers) as ws2:
         await join(ws2, live_scene.thread)
+
+
+async def test_an_admin_demoted_or_a_user_deactivated_is_cut_off(
+    live_world: World, live_scene: Scene
+) -> None:
+    topic = live_scene.thread.topic
+    admin = await User.objects.acreate(username="watcher", role=User.Role.ADMIN)
+    async with socket_for(admin) as ws, socket_for(live_world.student) as student:
+        await join(ws, live_scene.thread)
+        await join(student, live_scene.thread)
+        await receive_frame(ws)  # the student joined
+        admin.role = User.Role.STUDENT
+        await admin.asave()
+        assert without_message(await receive_frame(ws)) == error_frame("forbidden", topic)
+        assert viewers(await receive_frame(student)) == ["student"]  # the admin left
+        # A login (last_login only) re-checks nothing; a deactivation does.
+        live_world.student.last_login = live_world.student.date_joined
+        await live_world.student.asave(update_fields=["last_login"])
+        await assert_quiet(student)
+        live_world.student.is_active = False
+        await live_world.student.asave()
+        assert without_message(await receive_frame(student)) == error_frame("forbidden", topic)
