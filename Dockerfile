@@ -18,4 +18,5 @@ RUN DEBUG=0 SECRET_KEY=build-only-key-build-only-key-build-only-key-build-only \
 USER practika
 EXPOSE 8000
 CMD ["uvicorn", "practika_site.asgi:application", "--host", "0.0.0.0", "--port", "8000", \
-     "--workers", "2", "--proxy-headers", "--forwarded-allow-ips", "*", "--lifespan", "off"]
+     "--workers", "2", "--proxy-headers", "--forwarded-allow-ips", "*", "--lifespan", "off", \
+     "--ws-per-message-deflate", "false"]

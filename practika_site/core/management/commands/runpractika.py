@@ -45,6 +45,9 @@ class Command(BaseCommand):
                 lifespan="off",
                 log_level="info",
                 ws_max_size=1024 * 1024,
+                # Events are small JSON frames sent to many sockets; compressing each copy
+                # per connection cost most of the server's CPU in the fan-out benchmark.
+                ws_per_message_deflate=False,
             )
         finally:
             if consumer is not None:
