@@ -3,7 +3,7 @@
 import importlib
 import sys
 
-BENCHMARKS = ["api_courses", "uploads", "segments", "threads_fanout", "clips_pipeline"]
+BENCHMARKS = ["api_courses", "uploads", "segments", "timeline", "threads_fanout", "clips_pipeline"]
 
 
 def main() -> None:
