@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.http import HttpRequest
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.templatetags.static import static
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
 from wagtail import hooks
 from wagtail.models import Page
 
@@ -23,6 +25,7 @@ from practika_site.courses.models import CoursePage, ExercisePage, LessonPage, M
 from practika_site.courses.selectors import exercise_get, exercise_list
 from practika_site.users.models import User
 
+from .admin_status import reference_status_html, reference_status_view
 from .models import PracticeClip
 from .selectors import clip_list, reference_clip_for
 
@@ -182,3 +185,27 @@ def progress_panel(request: HttpRequest, page: Page) -> str | None:
         ],
     }
     return render_to_string("plugins/clips/progress.html", context, request=request)
+
+
+@hooks.register("practika_admin_page_status")
+def reference_status(request: HttpRequest, page: Page) -> str | None:
+    """How far the exercise's reference video got through processing, on its edit form."""
+    return reference_status_html(request, page)
+
+
+@hooks.register("register_admin_urls")
+def admin_urls() -> list[URLPattern]:
+    # Under /cms/, so Wagtail's admin login and access check come first.
+    return [
+        path(
+            "practika/reference-status/<int:page_id>/",
+            reference_status_view,
+            name="practika_clips_reference_status",
+        )
+    ]
+
+
+@hooks.register("insert_editor_js")
+def reference_status_js() -> str:
+    script = static("js/clips/reference-status.js")
+    return format_html('<script type="module" src="{}"></script>', script)

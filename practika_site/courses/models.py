@@ -24,6 +24,8 @@ from wagtail.fields import RichTextField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
+from .panels import PluginStatusPanel
+
 if TYPE_CHECKING:
     from wagtail.url_routing import RouteResult
 
@@ -249,6 +251,7 @@ class ExercisePage(CourseTreePage):
         FieldPanel("target_duration_sec"),
         FieldPanel("max_takes"),
         FieldPanel("reference_video"),
+        PluginStatusPanel(heading="Reference video status"),
         InlinePanel(
             "rubric_criteria",
             label="Rubric criteria",
