@@ -1086,7 +1086,7 @@ class PractikaPlayer extends HTMLElement {
 }
 
 // Defined once the stylesheet is in: until then the page's fallback (and its reserved box,
-// static/css/player.css) stays, so the player appears styled and in one step.
+// static/css/player-page.css) stays, so the player appears styled and in one step.
 loadStylesheet().then(() => {
   if (!customElements.get("practika-player")) customElements.define("practika-player", PractikaPlayer);
 });
