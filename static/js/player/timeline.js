@@ -11,6 +11,31 @@ export const MARKER_KINDS = { comment: "Comment", praise: "Praise", fix: "Fix", 
 const DRAG_THRESHOLD = 6;
 const MIN_SELECTION_SECONDS = 0.1;
 const WAVEFORM_COLOR = "rgba(255, 255, 255, 0.45)";
+// Overlapping segments (or markers) are stacked in rows, up to this many per lane; more
+// overlap the last row rather than make the player ever taller.
+const MAX_ROWS = 3;
+// A point marker's button is this wide (CSS px): nearby points are "overlapping" too.
+const POINT_WIDTH_PX = 28;
+
+// Rows for items given as [from, to] (any order): each goes to the first row whose last item
+// ends before it starts. Returns the row of each item, by index, and the number of rows used.
+export function packRows(extents, maxRows = MAX_ROWS) {
+  const order = extents.map((_, index) => index).sort((a, b) => extents[a][0] - extents[b][0]);
+  const rowEnds = [];
+  const rows = new Array(extents.length).fill(0);
+  for (const index of order) {
+    const [from, to] = extents[index];
+    let row = rowEnds.findIndex((end) => end <= from);
+    if (row === -1) row = rowEnds.length < maxRows ? rowEnds.length : maxRows - 1;
+    rowEnds[row] = Math.max(rowEnds[row] ?? -Infinity, to);
+    rows[index] = row;
+  }
+  return { rows, count: Math.max(1, rowEnds.length) };
+}
+
+function isRangeMarker(marker) {
+  return typeof marker.end_time === "number" && marker.end_time > marker.time;
+}
 
 function make(tag, className, text) {
   const element = document.createElement(tag);
@@ -187,14 +212,25 @@ export class Timeline {
 
   renderEntries() {
     if (!(this.span > 0)) return;
-    const segmentButtons = this.segments
-      .filter((segment) => this.visible(segment.start, segment.end))
-      .map((segment) => this.segmentButton(segment));
-    this.segmentLane.replaceChildren(...segmentButtons);
-    const markerButtons = this.markers
-      .filter((marker) => this.visible(marker.time, marker.end_time ?? marker.time))
-      .map((marker) => this.markerButton(marker));
-    this.markerLane.replaceChildren(...markerButtons);
+    const segments = this.segments.filter((segment) => this.visible(segment.start, segment.end));
+    const segmentRows = packRows(segments.map((segment) => [segment.start, segment.end]));
+    this.fillLane(this.segmentLane, segments.map((segment) => this.segmentButton(segment)), segmentRows);
+    const markers = this.markers.filter((marker) => this.visible(marker.time, marker.end_time ?? marker.time));
+    // A point takes the time its button covers on the track, so neighbours do not hide it.
+    const width = this.track.getBoundingClientRect().width;
+    const half = width > 0 ? (POINT_WIDTH_PX / 2 / width) * this.span : this.span / 50;
+    const markerRows = packRows(
+      markers.map((marker) =>
+        isRangeMarker(marker) ? [marker.time, marker.end_time] : [marker.time - half, marker.time + half],
+      ),
+    );
+    this.fillLane(this.markerLane, markers.map((marker) => this.markerButton(marker)), markerRows);
+  }
+
+  fillLane(lane, buttons, { rows, count }) {
+    buttons.forEach((button, index) => button.style.setProperty("--row", String(rows[index])));
+    lane.style.setProperty("--rows", String(count));
+    lane.replaceChildren(...buttons);
   }
 
   segmentButton(segment) {
@@ -217,7 +253,7 @@ export class Timeline {
 
   markerButton(marker) {
     const kind = MARKER_KINDS[marker.kind] ? marker.kind : "comment";
-    const isRange = typeof marker.end_time === "number" && marker.end_time > marker.time;
+    const isRange = isRangeMarker(marker);
     const when = isRange ? `${clock(marker.time)}–${clock(marker.end_time)}` : clock(marker.time);
     const button = make("button", `marker kind-${kind} ${isRange ? "marker-range" : "marker-point"}`);
     button.type = "button";
