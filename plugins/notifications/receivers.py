@@ -56,8 +56,9 @@ def connect_receivers() -> None:
 
 
 def _exercise_url(clip: Any) -> str:
+    """The practice room with this take open in its player (the room's own ``?take=``)."""
     url = clip.exercise.get_url()
-    return f"{url}?clip={clip.pk}" if url else ""
+    return f"{url}?take={clip.pk}#take-heading" if url else ""
 
 
 def _feedback_url(clip: Any, person: Any) -> str:

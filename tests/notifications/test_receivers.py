@@ -27,7 +27,7 @@ def test_a_ready_take_tells_its_owner_live_and_by_email(
     notification = Notification.objects.get(user=world.student)
     assert notification.kind == NotificationKind.CLIP_READY
     assert notification.title == f"Take 3 of {world.exercise.title} is ready to watch"
-    assert notification.url.endswith(f"?clip={clip.pk}")
+    assert notification.url.endswith(f"?take={clip.pk}#take-heading")
     assert notification.data["clip_id"] == str(clip.pk)
     [event] = published.of(f"user:{world.student.pk}", "notification.created")
     assert event["id"] == str(notification.pk)
