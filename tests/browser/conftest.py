@@ -55,3 +55,22 @@ def page(chromium: Any) -> Iterator[Any]:
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+@pytest.fixture(scope="module")
+def media_browser(chromium: Any) -> Iterator[Any]:
+    """Chromium with a fake camera and microphone (a test pattern and a beep), allowed without
+    a prompt, and media that may play without a click. Launched through the module's Playwright
+    (the ``chromium`` fixture), which keeps the ORM allowed while its loop runs."""
+    browser = chromium.browser_type.launch(
+        executable_path=str(CHROMIUM),
+        headless=True,
+        args=[
+            *CHROMIUM_ARGS,
+            "--use-fake-device-for-media-stream",
+            "--use-fake-ui-for-media-stream",
+            "--autoplay-policy=no-user-gesture-required",
+        ],
+    )
+    yield browser
+    browser.close()

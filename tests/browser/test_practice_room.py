@@ -8,7 +8,7 @@ Screenshots at phone (390x844) and desktop (1440x900) sizes go to each test's tm
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -23,7 +23,6 @@ from plugins.clips.models import PracticeClip
 from plugins.feedback.services import ScoreInput, feedback_create, feedback_publish
 from practika_site.courses.models import ExercisePage, RubricCriterion
 from practika_site.users.models import User
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.clips import conftest as clips_fixtures
 from tests.clips.conftest import World
 from tests.clips.test_references import make_document, publish
@@ -43,25 +42,6 @@ DESKTOP = {"width": 1440, "height": 900}
 # Processing runs inline on commit (Huey's immediate mode) on a shared two-core machine.
 PROCESSING_TIMEOUT_MS = 90_000
 PLAYER = "[data-take-box] practika-player"
-
-
-@pytest.fixture(scope="module")
-def media_browser(chromium: Any) -> Iterator[Any]:
-    """Chromium with a fake camera and microphone (a test pattern and a beep), allowed without
-    a prompt, and media that may play without a click. Launched through the module's Playwright
-    (the ``chromium`` fixture), which keeps the ORM allowed while its loop runs."""
-    browser = chromium.browser_type.launch(
-        executable_path=str(CHROMIUM),
-        headless=True,
-        args=[
-            *CHROMIUM_ARGS,
-            "--use-fake-device-for-media-stream",
-            "--use-fake-ui-for-media-stream",
-            "--autoplay-policy=no-user-gesture-required",
-        ],
-    )
-    yield browser
-    browser.close()
 
 
 @pytest.fixture(scope="module")

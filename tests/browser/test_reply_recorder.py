@@ -3,7 +3,6 @@ camera and microphone): it is uploaded, processed by the real pipeline and plays
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,6 @@ import pytest
 
 from plugins.clips.models import PracticeClip
 from plugins.feedback.models import Feedback
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.browser.test_review_room import (
     DESKTOP,
     log_in,
@@ -28,32 +26,14 @@ __all__ = ["_fresh_site_root_cache", "dirs", "live_world"]  # fixtures, used by 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
 
-@pytest.fixture(scope="module")
-def camera_browser(chromium: Any) -> Iterator[Any]:
-    """Chromium with a fake camera and microphone, allowed without a prompt (launched through
-    the module's Playwright, which keeps the ORM allowed while its loop runs)."""
-    browser = chromium.browser_type.launch(
-        executable_path=str(CHROMIUM),
-        headless=True,
-        args=[
-            *CHROMIUM_ARGS,
-            "--use-fake-device-for-media-stream",
-            "--use-fake-ui-for-media-stream",
-            "--autoplay-policy=no-user-gesture-required",
-        ],
-    )
-    yield browser
-    browser.close()
-
-
 def test_teacher_records_a_reply_with_the_camera(
-    asgi_live_server: AsgiLiveServer, live_world: World, camera_browser: Any, tmp_path: Path
+    asgi_live_server: AsgiLiveServer, live_world: World, media_browser: Any, tmp_path: Path
 ) -> None:
     base = asgi_live_server.url
     take = processed_take(
         asgi_live_server, live_world, make_video(tmp_path / "take.mp4", duration=6, keyint=60)
     )
-    context = camera_browser.new_context(viewport=DESKTOP)
+    context = media_browser.new_context(viewport=DESKTOP)
     teacher = context.new_page()
     teacher.set_default_timeout(30_000)
     errors: list[str] = []
