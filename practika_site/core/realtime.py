@@ -13,6 +13,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypedDict
 
@@ -170,14 +171,23 @@ def _group_send(group: str, message: dict[str, Any]) -> None:
     if layer is None:
         return
     loop = _consumer_loop
+    current = _running_loop()
     if (
         isinstance(layer, InMemoryChannelLayer)
         and loop is not None
         and loop.is_running()
-        and _running_loop() is None
+        and current is not loop
     ):
         future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop)
         future.result(timeout=PUBLISH_TIMEOUT_SECONDS)
+        return
+    if current is not None and current is not loop:
+        # Synchronous code on a thread whose own event loop runs (a sync call made under
+        # DJANGO_ALLOW_ASYNC_UNSAFE, as Playwright's sync API does): async_to_sync refuses to
+        # run there, so the send gets a thread of its own.
+        with ThreadPoolExecutor(1) as worker:
+            sending = worker.submit(async_to_sync(layer.group_send), group, message)
+            sending.result(timeout=PUBLISH_TIMEOUT_SECONDS)
         return
     async_to_sync(layer.group_send)(group, message)
 
