@@ -17,6 +17,10 @@ class FeedbackConfig(AppConfig):
     def ready(self) -> None:
         from practika_site.core.schema import name_schema_enum
 
+        from .review_events import connect_receivers
+
         # Several plugins have "status" and "kind" enums: name these after their plugin.
         name_schema_enum("FeedbackStatusEnum", "plugins.feedback.choices.FeedbackStatus")
         name_schema_enum("FeedbackMarkerKindEnum", "plugins.feedback.choices.MarkerKind")
+
+        connect_receivers()

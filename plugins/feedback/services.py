@@ -43,6 +43,7 @@ from .errors import (
 )
 from .models import MAX_MARKERS_PER_FEEDBACK, Feedback, FeedbackMarker, RubricScore
 from .permissions import can_edit_feedback, can_reply_to_feedback, can_review_clip
+from .review_events import review_take_reviewed, review_take_waiting_again
 from .serializers import feedback_data
 from .signals import feedback_published
 
@@ -301,6 +302,8 @@ def feedback_delete(*, feedback: Feedback, actor: User) -> None:
     if feedback.reply_clip is not None:
         clip_delete(clip=feedback.reply_clip, actor=actor)
     feedback.delete()
+    if feedback.is_published and feedback.clip.status == feedback.clip.Status.READY:
+        review_take_waiting_again(feedback.clip)  # the queue pages read it again
 
 
 def _has_content(feedback: Feedback) -> bool:
@@ -317,7 +320,8 @@ def feedback_publish(*, feedback: Feedback, actor: User) -> Feedback:
     """Show the feedback (and its video reply) to the take's owner, and tell them.
 
     After commit: ``feedback.published`` on the take's ``clip:<id>`` topic, whose data is the
-    feedback as the API answers it, then the ``feedback_published`` signal.
+    feedback as the API answers it, ``review.take_reviewed`` on its course's review queue,
+    then the ``feedback_published`` signal.
     """
     feedback = _lock(feedback)
     _assert_can_edit(actor, feedback)
@@ -334,6 +338,7 @@ def feedback_publish(*, feedback: Feedback, actor: User) -> Feedback:
         clip_reply_link(reply=feedback.reply_clip, take=feedback.clip)
     published = _with_details(feedback.pk)
     publish_on_commit(clip_topic(feedback.clip), FEEDBACK_PUBLISHED, feedback_data(published))
+    review_take_reviewed(feedback.clip)
     transaction.on_commit(
         partial(feedback_published.send, sender=Feedback, feedback=published), robust=True
     )

@@ -31,10 +31,14 @@ from practika_site.users.models import User
 
 from .models import Feedback, FeedbackMarker
 from .permissions import can_review_clip
+from .review_events import review_topic
 from .selectors import feedback_list, review_queue
 from .serializers import feedback_data
 
 QUEUE_PAGE_SIZE = 50
+# A socket holds at most MAX_TOPICS_PER_CONNECTION (200) topics: an admin of a site with
+# more courses than this sees the first ones live (the rest on reload).
+MAX_REVIEW_TOPICS = 100
 TEMPLATES = "plugins/feedback"
 
 
@@ -91,6 +95,7 @@ class QueueFilterForm(forms.Form):
     def __init__(self, data: Any, *, viewer: User) -> None:
         super().__init__(data)
         courses = list(_taught_courses(viewer).only("uuid", "title", "path"))
+        self.courses = courses  # the page follows their review queues live
         exercises = exercise_list(viewer=viewer).filter(
             course_path__in=[course.path for course in courses]
         )
@@ -111,12 +116,19 @@ class QueueFilterForm(forms.Form):
         ]
 
 
+def _review_topics(courses: list[CoursePage]) -> list[str]:
+    """The ``review:<course uuid>`` topics the queue page follows live: the courses it lists
+    (their takes are the queue's), at most ``MAX_REVIEW_TOPICS`` of them."""
+    return [review_topic(course.uuid) for course in courses[:MAX_REVIEW_TOPICS]]
+
+
 @login_required
 @require_GET
 def review_queue_page(request: HttpRequest) -> HttpResponse:
     """``/review/``: ready takes waiting for feedback in the viewer's courses, oldest first.
 
-    An htmx request (the filters changed) gets only the results part of the page."""
+    An htmx request (the filters changed, or a take arrived or left on one of the
+    ``review:<course uuid>`` topics the page follows) gets only the results part of the page."""
     viewer = _viewer(request)
     if not _teaches_anything(viewer):
         return render(request, f"{TEMPLATES}/forbidden.html", status=403)
@@ -129,10 +141,11 @@ def review_queue_page(request: HttpRequest) -> HttpResponse:
     page = Paginator(takes, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"form": form, "page": page, "filter_query": query.urlencode()}
+    context: dict[str, Any] = {"form": form, "page": page, "filter_query": query.urlencode()}
     status = 200 if valid else 400
     if request.headers.get("HX-Request") == "true":
         return render(request, f"{TEMPLATES}/includes/queue_results.html", context, status=status)
+    context["review_topics"] = _review_topics(form.courses)
     return render(request, f"{TEMPLATES}/review_queue.html", context, status=status)
 
 
