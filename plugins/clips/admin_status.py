@@ -20,10 +20,9 @@ from practika_site.courses.models import ExercisePage
 from practika_site.users.models import User
 
 from .models import PracticeClip
-from .references import _made_from, reference_clip_get
+from .references import reference_clip_get, reference_made_from
 from .selectors import clip_get
 
-SETTLED = (PracticeClip.Status.READY, PracticeClip.Status.FAILED, PracticeClip.Status.REJECTED)
 POLL_SECONDS = 3
 
 
@@ -45,14 +44,14 @@ def reference_status_html(request: HttpRequest, page: Page) -> str | None:
         return None
     document = page.reference_video
     clip = reference_clip_get(exercise=page) if page.pk else None
-    current = clip is not None and document is not None and _made_from(clip, document)
+    current = clip is not None and document is not None and reference_made_from(clip, document)
     context = {
         "clip": clip if current else None,
         "document": document,
         "player_url": _player_url(request.user, clip) if clip is not None and current else "",
         "poll_url": (
             reverse("practika_clips_reference_status", kwargs={"page_id": page.pk})
-            if current and clip is not None and clip.status not in SETTLED
+            if current and clip is not None and not clip.settled
             else ""
         ),
         "poll_seconds": POLL_SECONDS,

@@ -102,6 +102,11 @@ class PracticeClip(models.Model):
         return self.title or f"Take {self.attempt_number or ''} of {self.exercise_id}".strip()
 
     @property
+    def settled(self) -> bool:
+        """No longer changes by itself: ready, failed or rejected (nothing to follow live)."""
+        return self.status in (self.Status.READY, self.Status.FAILED, self.Status.REJECTED)
+
+    @property
     def playable(self) -> bool:
         return self.playable_at is not None and self.status in (
             self.Status.PROCESSING,

@@ -62,7 +62,8 @@ def _document_size(document: Any) -> int:
     return int(size) if size else int(document.file.size)
 
 
-def _made_from(clip: PracticeClip, document: Any) -> bool:
+def reference_made_from(clip: PracticeClip, document: Any) -> bool:
+    """Whether ``clip`` was made from ``document`` as it is now (same id, name and size)."""
     return (
         clip.source_document_id == document.pk
         and clip.filename == _document_name(document)
@@ -103,7 +104,7 @@ def reference_clip_sync(
         for clip in others:
             _remove(clip)
         return None
-    if current is not None and _made_from(current, document):
+    if current is not None and reference_made_from(current, document):
         return current
     owner = _owner_for(exercise, actor)
     if owner is None:

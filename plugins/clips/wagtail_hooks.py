@@ -29,9 +29,6 @@ from .admin_status import reference_status_html, reference_status_view
 from .models import PracticeClip
 from .selectors import clip_list, reference_clip_for
 
-# Statuses after which a take no longer changes by itself: nothing to follow live.
-SETTLED = (PracticeClip.Status.READY, PracticeClip.Status.FAILED, PracticeClip.Status.REJECTED)
-
 
 def _streams_url(clip: PracticeClip) -> str:
     return reverse("clip-streams", kwargs={"pk": clip.pk})
@@ -80,7 +77,7 @@ def practice_room_panel(request: HttpRequest, page: Page) -> str | None:
         )
     )
     # The newest take still on its way through upload or processing: followed live on load.
-    pending = next((take for take in reversed(takes) if take.status not in SETTLED), None)
+    pending = next((take for take in reversed(takes) if not take.settled), None)
     takes_left = None if page.max_takes is None else max(page.max_takes - len(takes), 0)
     selected = _selected_take(request, takes)
     context = {
