@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from channels.testing import WebsocketCommunicator
 
 from practika_site.core import consumers
 from practika_site.core.errors import Forbidden
@@ -18,6 +19,9 @@ from practika_site.core.realtime import (
     make_event,
     publish,
 )
+from practika_site.users.models import User
+
+from .helpers import open_websocket, token_for, ws_headers
 
 if TYPE_CHECKING:
     from practika_site.core.realtime import AnyUser
@@ -114,3 +118,10 @@ def hooked(monkeypatch: pytest.MonkeyPatch) -> HookedLedger:
     )
     monkeypatch.setattr(consumers, "get_topic_registry", lambda: registry)
     return kept
+
+
+@pytest.fixture
+async def ws(student: User) -> AsyncIterator[WebsocketCommunicator]:
+    """A websocket of the whole ASGI stack, logged in as ``student`` (by token)."""
+    async with open_websocket(headers=ws_headers(token=await token_for(student))) as socket:
+        yield socket

@@ -1,7 +1,7 @@
 """The parts of the topic contract that live threads need: gaps in seqs filled from replay,
 per-connection hooks (join, leave, keepalive), and subscriptions checked again on demand."""
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -31,12 +31,6 @@ from .helpers import (
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-async def ws(student: User) -> AsyncIterator[WebsocketCommunicator]:
-    async with open_websocket(headers=ws_headers(token=await token_for(student))) as socket:
-        yield socket
 
 
 async def apublish(event: Mapping[str, Any]) -> None:

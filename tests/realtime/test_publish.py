@@ -1,6 +1,6 @@
 """Events: publish, publish_on_commit (after commit, never on rollback), replay and seq."""
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -31,12 +31,6 @@ DATA = {"clip_id": "c0ffee", "progress": 42, "nested": {"list": [1, 2.5, "three"
 
 class Rollback(Exception):
     pass
-
-
-@pytest.fixture
-async def ws(student: User) -> AsyncIterator[WebsocketCommunicator]:
-    async with open_websocket(headers=ws_headers(token=await token_for(student))) as socket:
-        yield socket
 
 
 async def apublish(topic: str, event_type: str, data: dict[str, Any], seq: int | None) -> None:

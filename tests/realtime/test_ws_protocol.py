@@ -1,7 +1,5 @@
 """The ``/ws/`` JSON protocol: subscribe, unsubscribe, errors, client frames."""
 
-from collections.abc import AsyncIterator
-
 import pytest
 from channels.testing import WebsocketCommunicator
 
@@ -12,22 +10,13 @@ from .conftest import Ledger
 from .helpers import (
     assert_quiet,
     error_frame,
-    open_websocket,
     receive_frame,
     send_frame,
     subscribe,
-    token_for,
     without_message,
-    ws_headers,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-async def ws(student: User) -> AsyncIterator[WebsocketCommunicator]:
-    async with open_websocket(headers=ws_headers(token=await token_for(student))) as socket:
-        yield socket
 
 
 async def assert_still_serves(ws: WebsocketCommunicator, user: User) -> None:
